@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/revhub/revhub/internal/api"
+	"github.com/revhub/revhub/internal/devhub"
+	"github.com/revhub/revhub/internal/server"
+	"github.com/revhub/revhub/internal/worker"
+)
+
+func serverOptions(cmd *cli.Command) server.Options {
+	return server.Options{Listen: cmd.String(flagListen), MaxBody: cmd.Int64(flagMaxBody), ShutdownTimeout: cmd.Duration(flagShutdownTimeout)}
+}
+
+func apiCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "api",
+		Usage: "run the HTTP API (events, meters, contracts, invoices, reports, webhooks, close controls)",
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), []cli.Flag{
+			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
+		}),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			pool, err := openDB(ctx, cmd, cmd.Bool("migrate"), log)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			// A lazy client: the API starts and serves /readyz (503) even while Temporal is down.
+			tc, err := client.NewLazyClient(client.Options{HostPort: cmd.String(flagTemporalAddress), Namespace: cmd.String(flagTemporalNamespace), Logger: tlog.NewStructuredLogger(log)})
+			if err != nil {
+				return fmt.Errorf("temporal client: %w", err)
+			}
+			defer tc.Close()
+			srv := server.Build(pool, tc, log, serverOptions(cmd), api.Capabilities{})
+			return server.Serve(ctx, srv.Handler(), serverOptions(cmd), log, func(addr string) {
+				log.Info("api listening", "addr", addr)
+			})
+		},
+	}
+}
+
+func workerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "worker",
+		Usage: "run the Temporal worker that executes revhub's workflows and activities",
+		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), []cli.Flag{
+			&cli.IntFlag{Name: "max-concurrent-activities", Value: 200, Usage: "activities this worker runs at once", Sources: cli.EnvVars("REVHUB_WORKER_MAX_ACTIVITIES")},
+			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before starting", Sources: cli.EnvVars("REVHUB_MIGRATE")},
+		}),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			pool, err := openDB(ctx, cmd, cmd.Bool("migrate"), log)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			tc, err := client.DialContext(ctx, client.Options{HostPort: cmd.String(flagTemporalAddress), Namespace: cmd.String(flagTemporalNamespace), Logger: tlog.NewStructuredLogger(log)})
+			if err != nil {
+				return fmt.Errorf("temporal %s: %w", cmd.String(flagTemporalAddress), err)
+			}
+			defer tc.Close()
+			w, err := worker.New(tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))}, worker.Deps{Pool: pool, Log: log})
+			if err != nil {
+				return err
+			}
+			log.Info("worker running", "task_queue", cmd.String(flagTaskQueue))
+			return worker.Run(ctx, w)
+		},
+	}
+}
+
+func devCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "dev",
+		Usage: "run everything on this machine: Temporal server + UI, worker, API, fake Salesforce/NetSuite/PayPal, stripe-mock, demo data",
+		Description: "Starts (or reuses, if one already listens) `temporal server start-dev` and stripe-mock as child\n" +
+			"processes, migrates PostgreSQL, runs the fakes, worker and API in this process, seeds demo deals and\n" +
+			"prints where each one listens. Ctrl-C stops all of them.",
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), []cli.Flag{
+			&cli.StringFlag{Name: "data-dir", Value: filepath.Join(".revhub", "dev"), Usage: "state of the dev stack: Temporal's SQLite file, child logs, the dev API key", Sources: cli.EnvVars("REVHUB_DEV_DATA_DIR")},
+			&cli.IntFlag{Name: "temporal-ui-port", Value: 8233, Usage: "Temporal Web UI port", Sources: cli.EnvVars("REVHUB_TEMPORAL_UI_PORT")},
+			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
+			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
+			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (HTTPS on the next port)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
+			&cli.StringFlag{Name: "fakes-host", Value: "127.0.0.1", Usage: "address the fake Salesforce, NetSuite and PayPal servers bind to", Sources: cli.EnvVars("REVHUB_FAKES_HOST")},
+			&cli.IntFlag{Name: "salesforce-port", Value: 8701, Usage: "fake Salesforce port", Sources: cli.EnvVars("REVHUB_FAKE_SALESFORCE_PORT")},
+			&cli.IntFlag{Name: "netsuite-port", Value: 8702, Usage: "fake NetSuite port", Sources: cli.EnvVars("REVHUB_FAKE_NETSUITE_PORT")},
+			&cli.IntFlag{Name: "paypal-port", Value: 8703, Usage: "fake PayPal port", Sources: cli.EnvVars("REVHUB_FAKE_PAYPAL_PORT")},
+			&cli.BoolFlag{Name: "seed", Value: true, Usage: "seed demo deals and run the demo pipeline", Sources: cli.EnvVars("REVHUB_DEV_SEED")},
+		}),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			return devhub.Run(ctx, devhub.Options{
+				DataDir:         cmd.String("data-dir"),
+				DatabaseURL:     cmd.String(flagDatabaseURL),
+				TemporalAddress: cmd.String(flagTemporalAddress),
+				TemporalUIPort:  int(cmd.Int("temporal-ui-port")),
+				TemporalCLI:     cmd.String("temporal-cli"),
+				StripeMockBin:   cmd.String("stripe-mock-bin"),
+				StripeMockPort:  int(cmd.Int("stripe-mock-port")),
+				FakesHost:       cmd.String("fakes-host"),
+				SalesforcePort:  int(cmd.Int("salesforce-port")),
+				NetSuitePort:    int(cmd.Int("netsuite-port")),
+				PayPalPort:      int(cmd.Int("paypal-port")),
+				TaskQueue:       cmd.String(flagTaskQueue),
+				API:             serverOptions(cmd),
+				Seed:            cmd.Bool("seed"),
+				Log:             log,
+				Out:             cmd.Root().Writer,
+			})
+		},
+	}
+}
