@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
@@ -63,7 +64,7 @@ func New(d Deps) *Server {
 	}
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
-		d.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{d: d, keys: newKeyCache(5 * time.Second)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"text/tabwriter"
@@ -241,26 +240,4 @@ func printEndpoints(out io.Writer, eps []Endpoint) {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", e.Name, e.URL, e.Note)
 	}
 	_ = w.Flush()
-}
-
-// serveFake runs h on host:port until ctx ends.
-func serveFake(ctx context.Context, g *errgroup.Group, name, host string, port int, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return "", fmt.Errorf("fake %s: %w", name, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	g.Go(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("fake %s: %w", name, err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
-	return "http://" + ln.Addr().String(), nil
 }
