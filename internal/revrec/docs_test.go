@@ -23,7 +23,7 @@ const docPath = "../../docs/revenue-recognition.md"
 
 var (
 	exampleRe = regexp.MustCompile("(?s)<!-- revrec:example ([a-z0-9-]+) -->\\s*```yaml\\n(.*?)```")
-	tablesRe  = regexp.MustCompile("(?s)(<!-- revrec:tables ([a-z0-9-]+) -->\\n)(.*?)(<!-- /revrec:tables -->)")
+	tablesRe  = regexp.MustCompile(`(?s)(<!-- revrec:tables ([a-z0-9-]+) -->\n)(.*?)(<!-- /revrec:tables -->)`)
 )
 
 var accountNames = map[string]string{
