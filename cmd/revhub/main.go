@@ -37,6 +37,7 @@ func rootCommand() *cli.Command {
 			workerCommand(),
 			migrateCommand(),
 			apikeyCommand(),
+			simulateCommand(),
 			versionCommand(),
 		},
 	}
