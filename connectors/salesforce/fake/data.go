@@ -113,7 +113,7 @@ func (s *Server) CloseWon(id, closeDate string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.st.get("Opportunity", id); !ok {
-		return fmt.Errorf("Opportunity %s: not found", id)
+		return fmt.Errorf("opportunity %s: not found", id)
 	}
 	fields := map[string]any{"StageName": s.st.wonStages[0]}
 	if closeDate != "" {

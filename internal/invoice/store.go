@@ -1,0 +1,375 @@
+package invoice
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/revhub/revhub/internal/db"
+	"github.com/revhub/revhub/internal/money"
+)
+
+// beginner is what a pool, a connection and a transaction (as a savepoint) offer.
+type beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// inTx runs fn in a transaction of q (a savepoint when q is already a transaction).
+func inTx(ctx context.Context, q db.Querier, fn func(tx pgx.Tx) error) (err error) {
+	b, ok := q.(beginner)
+	if !ok {
+		return fmt.Errorf("invoice: %T cannot begin a transaction", q)
+	}
+	tx, err := b.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("invoice: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(ctx)
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback(ctx)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("invoice: commit: %w", err)
+	}
+	return nil
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+// CreateDraft stores a new draft invoice, idempotent by d.Key: a retry with the same content
+// returns the stored draft (whatever its status now), the same key with different content is a
+// *ConflictError, and invalid content is a *ValidationError naming every bad field.
+func CreateDraft(ctx context.Context, q db.Querier, d Draft) (Invoice, error) {
+	d = d.Normalize()
+	if err := d.Validate(); err != nil {
+		return Invoice{}, err
+	}
+	hash, err := d.hash()
+	if err != nil {
+		return Invoice{}, err
+	}
+	tot := ComputeTotals(d.Lines)
+	var id string
+	err = inTx(ctx, q, func(tx pgx.Tx) error {
+		fresh := newID("inv")
+		err := tx.QueryRow(ctx, `
+			INSERT INTO invoices (id, idempotency_key, input_hash, kind, contract_id, contract_version,
+				customer_id, billing_entity, currency, period_start, period_end, payment_terms_days, memo,
+				subtotal, discount, total)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			ON CONFLICT (idempotency_key) DO NOTHING
+			RETURNING id`,
+			fresh, d.Key, hash, d.Kind, d.ContractID, d.ContractVersion, d.CustomerID, d.BillingEntity,
+			string(d.Currency), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), d.PaymentTermsDays, d.Memo,
+			tot.Subtotal, tot.Discount, tot.Total).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var stored []byte
+			if err := tx.QueryRow(ctx, `SELECT id, input_hash FROM invoices WHERE idempotency_key = $1`, d.Key).Scan(&id, &stored); err != nil {
+				return fmt.Errorf("invoice: look up draft %q: %w", d.Key, err)
+			}
+			if !bytes.Equal(stored, hash) {
+				return &ConflictError{Key: d.Key}
+			}
+			return nil // already done
+		}
+		if err != nil {
+			return fmt.Errorf("invoice: insert draft %q: %w", d.Key, err)
+		}
+		rows := make([][]any, len(d.Lines))
+		for i, l := range d.Lines {
+			rows[i] = []any{id, l.No, l.Kind, l.ComponentID, l.Product, l.Description, nullDate(l.PeriodStart), nullDate(l.PeriodEnd),
+				l.Quantity, l.UnitPrice, l.Amount, nullJSON(l.Explanation)}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"invoice_lines"},
+			[]string{"invoice_id", "line_no", "kind", "component_id", "product", "description", "period_start", "period_end",
+				"quantity", "unit_price", "amount", "explanation"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("invoice: insert lines of draft %q: %w", d.Key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return Get(ctx, q, id)
+}
+
+const invoiceColumns = `id, idempotency_key, kind, contract_id, contract_version, customer_id, billing_entity,
+	currency, period_start, period_end, status, COALESCE(number, ''), issue_date, due_date, payment_terms_days,
+	memo, subtotal, discount, total, amount_paid, amount_credited, amount_due, COALESCE(payment_reference, ''),
+	void_reason, created_at, finalized_at, paid_at, voided_at, uncollectible_at`
+
+func scanInvoice(row pgx.Row) (Invoice, error) {
+	var inv Invoice
+	var cur string
+	var ps, pe, issue, due *time.Time
+	err := row.Scan(&inv.ID, &inv.Key, &inv.Kind, &inv.ContractID, &inv.ContractVersion, &inv.CustomerID,
+		&inv.BillingEntity, &cur, &ps, &pe, &inv.Status, &inv.Number, &issue, &due, &inv.PaymentTermsDays,
+		&inv.Memo, &inv.Subtotal, &inv.Discount, &inv.Total, &inv.AmountPaid, &inv.AmountCredited, &inv.AmountDue,
+		&inv.PaymentReference, &inv.VoidReason, &inv.CreatedAt, &inv.FinalizedAt, &inv.PaidAt, &inv.VoidedAt,
+		&inv.UncollectibleAt)
+	if err != nil {
+		return Invoice{}, err
+	}
+	inv.Currency = money.Currency(cur)
+	inv.PeriodStart, inv.PeriodEnd, inv.IssueDate, inv.DueDate = dateOrZero(ps), dateOrZero(pe), dateOrZero(issue), dateOrZero(due)
+	return inv, nil
+}
+
+// Get returns the invoice with its lines, or ErrNotFound.
+func Get(ctx context.Context, q db.Querier, id string) (Invoice, error) {
+	return getWhere(ctx, q, "id = $1", id, "")
+}
+
+// GetByKey returns the invoice created with the business key, or ErrNotFound.
+func GetByKey(ctx context.Context, q db.Querier, key string) (Invoice, error) {
+	return getWhere(ctx, q, "idempotency_key = $1", key, "")
+}
+
+// lockForUpdate reads the invoice and locks its row for the rest of tx.
+func lockForUpdate(ctx context.Context, tx pgx.Tx, id string) (Invoice, error) {
+	return getWhere(ctx, tx, "id = $1", id, " FOR UPDATE")
+}
+
+func getWhere(ctx context.Context, q db.Querier, where, arg, suffix string) (Invoice, error) {
+	inv, err := scanInvoice(q.QueryRow(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE `+where+suffix, arg))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Invoice{}, fmt.Errorf("%w: %s", ErrNotFound, arg)
+	}
+	if err != nil {
+		return Invoice{}, fmt.Errorf("invoice: read %s: %w", arg, err)
+	}
+	rows, err := q.Query(ctx, `
+		SELECT line_no, kind, component_id, product, description, period_start, period_end, quantity, unit_price,
+			amount, explanation
+		FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no`, inv.ID)
+	if err != nil {
+		return Invoice{}, fmt.Errorf("invoice: read lines of %s: %w", inv.ID, err)
+	}
+	inv.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
+		var l Line
+		var expl []byte
+		var ps, pe *time.Time
+		err := r.Scan(&l.No, &l.Kind, &l.ComponentID, &l.Product, &l.Description, &ps, &pe, &l.Quantity, &l.UnitPrice,
+			&l.Amount, &expl)
+		l.PeriodStart, l.PeriodEnd = dateOrZero(ps), dateOrZero(pe)
+		if len(expl) > 0 {
+			l.Explanation = json.RawMessage(expl)
+		}
+		return l, err
+	})
+	if err != nil {
+		return Invoice{}, fmt.Errorf("invoice: read lines of %s: %w", inv.ID, err)
+	}
+	return inv, nil
+}
+
+// Finalize numbers the draft with the next gap-free number of its billing entity, sets the issue
+// date (the UTC date of at) and the due date (issue date plus payment terms), and freezes it. A
+// zero-amount invoice goes straight to paid. Finalizing an invoice that already carries its number
+// returns it unchanged, so a retried activity is harmless.
+func Finalize(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
+	err := inTx(ctx, q, func(tx pgx.Tx) error {
+		inv, err := lockForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inv.Number != "" {
+			return nil // already done
+		}
+		settled := inv.Total.IsZero()
+		next, err := Next(inv.Status, ActionFinalize, settled)
+		if err != nil {
+			return err
+		}
+		number, err := takeNumber(ctx, tx, inv.BillingEntity, seriesInvoice)
+		if err != nil {
+			return err
+		}
+		ref, err := PaymentReference(number)
+		if err != nil {
+			return err
+		}
+		issue := DateOf(at)
+		var paidAt *time.Time
+		if next == StatusPaid {
+			paidAt = &at
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE invoices SET status = $2, number = $3, issue_date = $4, due_date = $5, payment_reference = $6,
+				finalized_at = $7, paid_at = $8
+			WHERE id = $1`,
+			id, next, number, issue.Time(), issue.AddDays(inv.PaymentTermsDays).Time(), ref, at, paidAt)
+		if err != nil {
+			return fmt.Errorf("invoice: finalize %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return Get(ctx, q, id)
+}
+
+// Void cancels a draft, finalized or uncollectible invoice on which nothing was paid or credited;
+// voiding an already void invoice returns it unchanged.
+func Void(ctx context.Context, q db.Querier, id, reason string, at time.Time) (Invoice, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Invoice{}, &RuleError{Field: "reason", Reason: "is required to void an invoice"}
+	}
+	err := inTx(ctx, q, func(tx pgx.Tx) error {
+		inv, err := lockForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inv.Status == StatusVoid {
+			return nil // already done
+		}
+		if _, err := Next(inv.Status, ActionVoid, false); err != nil {
+			return err
+		}
+		if inv.AmountPaid.IsPositive() || inv.AmountCredited.IsPositive() {
+			return &RuleError{Reason: fmt.Sprintf("cannot void %s: %s paid and %s credited are recorded; issue a credit note instead",
+				id, inv.AmountPaid, inv.AmountCredited)}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void', void_reason = $2, voided_at = $3 WHERE id = $1`,
+			id, reason, at); err != nil {
+			return fmt.Errorf("invoice: void %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return Get(ctx, q, id)
+}
+
+// MarkUncollectible writes off an open invoice as bad debt; a later payment still settles it.
+// Marking an already uncollectible invoice returns it unchanged.
+func MarkUncollectible(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
+	err := inTx(ctx, q, func(tx pgx.Tx) error {
+		inv, err := lockForUpdate(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inv.Status == StatusUncollectible {
+			return nil // already done
+		}
+		if _, err := Next(inv.Status, ActionMarkUncollectible, false); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'uncollectible', uncollectible_at = $2 WHERE id = $1`, id, at); err != nil {
+			return fmt.Errorf("invoice: mark %s uncollectible: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return Get(ctx, q, id)
+}
+
+func nullDate(d Date) any {
+	if d.IsZero() {
+		return nil
+	}
+	return d.Time()
+}
+
+func dateOrZero(t *time.Time) Date {
+	if t == nil {
+		return Date{}
+	}
+	return DateOf(*t)
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// RecordPayment applies a payment to an open invoice (finalized, partially paid or uncollectible),
+// moving it to partially paid or paid. It is idempotent by p.Key: a retry returns the invoice as it
+// is now, the same key with different content is a *ConflictError. A payment larger than the amount
+// due is refused (the overpayment is the payment engine's unapplied cash, not this invoice's).
+func RecordPayment(ctx context.Context, q db.Querier, p Payment) (Invoice, error) {
+	if err := p.Validate(); err != nil {
+		return Invoice{}, err
+	}
+	hash := p.hash()
+	err := inTx(ctx, q, func(tx pgx.Tx) error {
+		inv, err := lockForUpdate(ctx, tx, p.InvoiceID)
+		if err != nil {
+			return err
+		}
+		var stored []byte
+		err = tx.QueryRow(ctx, `SELECT input_hash FROM invoice_payments WHERE key = $1`, p.Key).Scan(&stored)
+		if err == nil {
+			if !bytes.Equal(stored, hash) {
+				return &ConflictError{Key: p.Key}
+			}
+			return nil // already done
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("invoice: look up payment %q: %w", p.Key, err)
+		}
+		if _, err := Next(inv.Status, ActionPay, false); err != nil {
+			return err
+		}
+		if !money.IsRounded(p.Amount, inv.Currency) {
+			return &RuleError{Field: "amount", Reason: fmt.Sprintf("%s is not rounded to the minor unit of %s", p.Amount, inv.Currency)}
+		}
+		if p.Amount.GreaterThan(inv.AmountDue) {
+			return &RuleError{Field: "amount", Reason: fmt.Sprintf("%s exceeds the amount due %s %s of invoice %s", p.Amount, inv.AmountDue, inv.Currency, inv.Number)}
+		}
+		next, err := Next(inv.Status, ActionPay, p.Amount.Equal(inv.AmountDue))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO invoice_payments (key, input_hash, invoice_id, amount, received_at, method, provider_ref)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			p.Key, hash, p.InvoiceID, p.Amount, p.ReceivedAt, p.Method, p.ProviderRef); err != nil {
+			if db.IsUniqueViolation(err, "invoice_payments_pkey") {
+				return &ConflictError{Key: p.Key} // the same key recorded concurrently against another invoice
+			}
+			return fmt.Errorf("invoice: insert payment %q: %w", p.Key, err)
+		}
+		var paidAt *time.Time
+		if next == StatusPaid {
+			paidAt = &p.ReceivedAt
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE invoices SET amount_paid = amount_paid + $2, status = $3, paid_at = COALESCE($4, paid_at)
+			WHERE id = $1`, p.InvoiceID, p.Amount, next, paidAt); err != nil {
+			return fmt.Errorf("invoice: apply payment %q to %s: %w", p.Key, p.InvoiceID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Invoice{}, err
+	}
+	return Get(ctx, q, p.InvoiceID)
+}
