@@ -23,6 +23,7 @@ var (
 	once    sync.Once
 	address string
 	initErr error
+	server  *testsuite.DevServer
 )
 
 // CLIPath finds the temporal CLI: $REVHUB_TEMPORAL_CLI, then PATH, then $(go env GOPATH)/bin.
@@ -60,24 +61,45 @@ func Address(t testing.TB) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		// The server's output goes to a file, not this process's pipes, so `go test` does not
+		// wait on them; Main stops the server when the package's tests end.
+		logf, err := os.CreateTemp("", "temporal-dev-*.log")
+		if err != nil {
+			initErr = err
+			return
+		}
+		args := []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"}
+		for _, sa := range []string{"RevhubEntity", "RevhubPeriod", "RevhubCustomer", "RevhubStep", "RevhubReconStatus"} {
+			args = append(args, "--search-attribute", sa+"=Keyword")
+		}
 		srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 			ExistingPath: path,
 			LogLevel:     "error",
-			ExtraArgs:    []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"},
+			ExtraArgs:    args,
+			Stdout:       logf,
+			Stderr:       logf,
 		})
 		if err != nil {
 			initErr = err
 			return
 		}
+		server = srv
 		address = srv.FrontendHostPort()
-		// The server lives as long as the test process; Go kills children on exit only if we
-		// ask, so stop it from a finalizer-free hook: the test binary's exit closes its pipes.
-		srv.Client().Close()
 	})
 	if initErr != nil {
 		t.Fatalf("temporaltest: no Temporal dev server: %v (run scripts/test.sh, which installs the temporal CLI and starts one)", initErr)
 	}
 	return address
+}
+
+// Main runs a package's tests and then stops the dev server this process started, if any; call it
+// from TestMain in packages that use this helper: func TestMain(m *testing.M) { temporaltest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	if server != nil {
+		_ = server.Stop()
+	}
+	os.Exit(code)
 }
 
 // Client dials the dev server's default namespace and closes the client after the test.

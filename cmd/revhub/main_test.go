@@ -1,0 +1,9 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/revhub/revhub/internal/temporaltest"
+)
+
+func TestMain(m *testing.M) { temporaltest.Main(m) }
