@@ -95,7 +95,7 @@ func devCommand() *cli.Command {
 			&cli.IntFlag{Name: "temporal-ui-port", Value: 8233, Usage: "Temporal Web UI port", Sources: cli.EnvVars("REVHUB_TEMPORAL_UI_PORT")},
 			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
 			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
-			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (HTTPS on the next port)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
+			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (loopback only)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
 			&cli.StringFlag{Name: "fakes-host", Value: "127.0.0.1", Usage: "address the fake Salesforce, NetSuite and PayPal servers bind to", Sources: cli.EnvVars("REVHUB_FAKES_HOST")},
 			&cli.IntFlag{Name: "salesforce-port", Value: 8701, Usage: "fake Salesforce port", Sources: cli.EnvVars("REVHUB_FAKE_SALESFORCE_PORT")},
 			&cli.IntFlag{Name: "netsuite-port", Value: 8702, Usage: "fake NetSuite port", Sources: cli.EnvVars("REVHUB_FAKE_NETSUITE_PORT")},

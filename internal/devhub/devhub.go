@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		c, err := startChild(o.DataDir, "stripe-mock", bin, "-http-port", strconv.Itoa(o.StripeMockPort), "-https-port", strconv.Itoa(o.StripeMockPort+1))
+		c, err := startChild(o.DataDir, "stripe-mock", bin, "-http-addr", smAddr)
 		if err != nil {
 			return err
 		}
