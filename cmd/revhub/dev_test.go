@@ -40,7 +40,7 @@ func TestDevStackUpAndDown(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	tport, uiport, apiport, smport := freePort(t), freePort(t), freePort(t), freePort(t)
-	sf, ns, pp := freePort(t), freePort(t), freePort(t)
+	sf, ns, pp, st := freePort(t), freePort(t), freePort(t), freePort(t)
 	dataDir := t.TempDir()
 	cmd := exec.Command(bin, "dev",
 		"--data-dir", dataDir,
@@ -49,7 +49,7 @@ func TestDevStackUpAndDown(t *testing.T) {
 		"--temporal-ui-port", fmt.Sprint(uiport),
 		"--listen", fmt.Sprintf("127.0.0.1:%d", apiport),
 		"--stripe-mock-port", fmt.Sprint(smport),
-		"--salesforce-port", fmt.Sprint(sf), "--netsuite-port", fmt.Sprint(ns), "--paypal-port", fmt.Sprint(pp),
+		"--salesforce-port", fmt.Sprint(sf), "--netsuite-port", fmt.Sprint(ns), "--paypal-port", fmt.Sprint(pp), "--stripe-port", fmt.Sprint(st),
 		"--log-level", "warn")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

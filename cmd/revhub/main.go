@@ -38,6 +38,10 @@ func rootCommand() *cli.Command {
 			migrateCommand(),
 			apikeyCommand(),
 			simulateCommand(),
+			paymentsCommand(),
+			reportCommand(),
+			usageCommand(),
+			benchCommand(),
 			versionCommand(),
 		},
 	}

@@ -2,18 +2,45 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v3"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/revhub/revhub/internal/api"
+	"github.com/revhub/revhub/internal/codec"
 	"github.com/revhub/revhub/internal/devhub"
+	"github.com/revhub/revhub/internal/payment"
+	"github.com/revhub/revhub/internal/payment/gateway"
 	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/worker"
 )
+
+// loadCodec reads the payload codec keys (REVHUB_CODEC_KEYS or REVHUB_CODEC_KEYS_FILE); without
+// keys, payloads are not encrypted and a warning says so.
+func loadCodec(log *slog.Logger) (*codec.Codec, error) {
+	c, err := codec.Load(os.Getenv)
+	if errors.Is(err, codec.ErrNoKeys) {
+		log.Warn("workflow payloads are NOT encrypted: set REVHUB_CODEC_KEYS or REVHUB_CODEC_KEYS_FILE (docs/security.md)")
+		return nil, nil
+	}
+	return c, err
+}
+
+// temporalOptions are the client options, with the codec's data converter when keys are set.
+func temporalOptions(cmd *cli.Command, log *slog.Logger, c *codec.Codec) client.Options {
+	o := client.Options{HostPort: cmd.String(flagTemporalAddress), Namespace: cmd.String(flagTemporalNamespace), Logger: tlog.NewStructuredLogger(log)}
+	if c != nil {
+		o = codec.ClientOptions(o, c)
+	}
+	return o
+}
 
 func serverOptions(cmd *cli.Command) server.Options {
 	return server.Options{Listen: cmd.String(flagListen), MaxBody: cmd.Int64(flagMaxBody), ShutdownTimeout: cmd.Duration(flagShutdownTimeout)}
@@ -23,8 +50,9 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "run the HTTP API (events, meters, contracts, invoices, reports, webhooks, close controls)",
-		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
+			&cli.StringSliceFlag{Name: "codec-cors-origin", Value: []string{"http://localhost:8233", "http://127.0.0.1:8233"}, Usage: "Temporal UI origins allowed to call the codec endpoint", Sources: cli.EnvVars("REVHUB_CODEC_CORS_ORIGINS")},
 		}),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)
@@ -36,13 +64,30 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			defer pool.Close()
+			cdc, err := loadCodec(log)
+			if err != nil {
+				return err
+			}
 			// A lazy client: the API starts and serves /readyz (503) even while Temporal is down.
-			tc, err := client.NewLazyClient(client.Options{HostPort: cmd.String(flagTemporalAddress), Namespace: cmd.String(flagTemporalNamespace), Logger: tlog.NewStructuredLogger(log)})
+			tc, err := client.NewLazyClient(temporalOptions(cmd, log, cdc))
 			if err != nil {
 				return fmt.Errorf("temporal client: %w", err)
 			}
 			defer tc.Close()
-			srv := server.Build(pool, tc, log, serverOptions(cmd), api.Capabilities{})
+			gwc, err := paymentGatewayConfig(cmd)
+			if err != nil {
+				return err
+			}
+			gw, err := gateway.New(gwc, log)
+			if err != nil {
+				return err
+			}
+			caps := api.Capabilities{
+				Pool: pool, Temporal: tc, Log: log,
+				Codec:    api.CodecOptions{Codec: cdc, AllowedOrigins: cmd.StringSlice("codec-cors-origin")},
+				Payments: api.PaymentDeps{Service: payment.NewService(pool, gw.Registry, log), Stripe: gw.Stripe, PayPal: gw.PayPal, Log: log},
+			}
+			srv := server.Build(pool, tc, log, serverOptions(cmd), caps)
 			return server.Serve(ctx, srv.Handler(), serverOptions(cmd), log, func(addr string) {
 				log.Info("api listening", "addr", addr)
 			})
@@ -54,7 +99,8 @@ func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "run the Temporal worker that executes revhub's workflows and activities",
-		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), paymentFlags(), []cli.Flag{
+			&cli.DurationFlag{Name: "late-grace", Value: 2 * time.Hour, Usage: "late-event grace window after a billing period's end", Sources: cli.EnvVars("REVHUB_LATE_GRACE")},
 			&cli.IntFlag{Name: "max-concurrent-activities", Value: 200, Usage: "activities this worker runs at once", Sources: cli.EnvVars("REVHUB_WORKER_MAX_ACTIVITIES")},
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before starting", Sources: cli.EnvVars("REVHUB_MIGRATE")},
 		}),
@@ -68,12 +114,25 @@ func workerCommand() *cli.Command {
 				return err
 			}
 			defer pool.Close()
-			tc, err := client.DialContext(ctx, client.Options{HostPort: cmd.String(flagTemporalAddress), Namespace: cmd.String(flagTemporalNamespace), Logger: tlog.NewStructuredLogger(log)})
+			cdc, err := loadCodec(log)
+			if err != nil {
+				return err
+			}
+			tc, err := client.DialContext(ctx, temporalOptions(cmd, log, cdc))
 			if err != nil {
 				return fmt.Errorf("temporal %s: %w", cmd.String(flagTemporalAddress), err)
 			}
 			defer tc.Close()
-			w, err := worker.New(tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))}, worker.Deps{Pool: pool, Log: log})
+			gwc, err := paymentGatewayConfig(cmd)
+			if err != nil {
+				return err
+			}
+			gw, err := gateway.New(gwc, log)
+			if err != nil {
+				return err
+			}
+			w, err := worker.New(ctx, tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))},
+				worker.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")})
 			if err != nil {
 				return err
 			}
@@ -96,6 +155,7 @@ func devCommand() *cli.Command {
 			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
 			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
 			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (loopback only)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
+			&cli.IntFlag{Name: "stripe-port", Value: 8704, Usage: "port of the stateful Stripe layer in front of stripe-mock (idempotency replay, signed webhooks)", Sources: cli.EnvVars("REVHUB_FAKE_STRIPE_PORT")},
 			&cli.StringFlag{Name: "fakes-host", Value: "127.0.0.1", Usage: "address the fake Salesforce, NetSuite and PayPal servers bind to", Sources: cli.EnvVars("REVHUB_FAKES_HOST")},
 			&cli.IntFlag{Name: "salesforce-port", Value: 8701, Usage: "fake Salesforce port", Sources: cli.EnvVars("REVHUB_FAKE_SALESFORCE_PORT")},
 			&cli.IntFlag{Name: "netsuite-port", Value: 8702, Usage: "fake NetSuite port", Sources: cli.EnvVars("REVHUB_FAKE_NETSUITE_PORT")},
@@ -115,6 +175,7 @@ func devCommand() *cli.Command {
 				TemporalCLI:     cmd.String("temporal-cli"),
 				StripeMockBin:   cmd.String("stripe-mock-bin"),
 				StripeMockPort:  int(cmd.Int("stripe-mock-port")),
+				StripePort:      int(cmd.Int("stripe-port")),
 				FakesHost:       cmd.String("fakes-host"),
 				SalesforcePort:  int(cmd.Int("salesforce-port")),
 				NetSuitePort:    int(cmd.Int("netsuite-port")),

@@ -116,6 +116,11 @@ func (c *RESTClient) ClosedWonSince(ctx context.Context, since time.Time) ([]Dea
 	if err != nil {
 		return nil, fmt.Errorf("closed-won opportunities since %s: %w", soqlDatetime(since), err)
 	}
+	return c.deals(ctx, raws)
+}
+
+// deals decodes Opportunity records and reads their line items and products.
+func (c *RESTClient) deals(ctx context.Context, raws []json.RawMessage) ([]Deal, error) {
 	deals := make([]Deal, 0, len(raws))
 	index := make(map[string]int, len(raws))
 	for i, raw := range raws {

@@ -34,6 +34,7 @@ type Options struct {
 	TemporalCLI     string // path of the temporal CLI; found in PATH or $GOPATH/bin when empty
 	StripeMockBin   string
 	StripeMockPort  int
+	StripePort      int // the stateful Stripe layer in front of stripe-mock
 	FakesHost       string
 	SalesforcePort  int
 	NetSuitePort    int
@@ -121,15 +122,20 @@ func Run(ctx context.Context, o Options) error {
 	}
 	endpoints = append(endpoints, fakes...)
 
+	svc, err := newServices(pool, o, log)
+	if err != nil {
+		return err
+	}
+
 	// Worker.
-	w, err := worker.New(tc, worker.Options{TaskQueue: o.TaskQueue}, worker.Deps{Pool: pool, Log: log})
+	w, err := worker.New(ctx, tc, worker.Options{TaskQueue: o.TaskQueue}, worker.Deps{Pool: pool, Log: log, Payments: svc.payments})
 	if err != nil {
 		return err
 	}
 	g.Go(func() error { return worker.Run(gctx, w) })
 
 	// API.
-	srv := server.Build(pool, tc, log, o.API, capabilities(pool, tc, o, log))
+	srv := server.Build(pool, tc, log, o.API, capabilities(pool, tc, svc, log))
 	apiReady := make(chan string, 1)
 	g.Go(func() error {
 		return server.Serve(gctx, srv.Handler(), o.API, log, func(addr string) { apiReady <- addr })

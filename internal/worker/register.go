@@ -2,10 +2,15 @@ package worker
 
 import (
 	"go.temporal.io/sdk/worker"
+
+	"github.com/revhub/revhub/activities"
+	"github.com/revhub/revhub/workflows"
 )
 
 // Register adds every workflow and activity to w. Each capability adds its own lines here.
-func Register(w worker.Registry, d Deps) error {
-	_ = d
-	return nil
+func Register(w worker.Registry, a *activities.Set) {
+	w.RegisterWorkflow(workflows.BillingCycle)
+	w.RegisterWorkflow(workflows.Collect)
+	w.RegisterActivity(a.Billing)
+	w.RegisterActivity(a.Collection)
 }

@@ -5,16 +5,25 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/revhub/revhub/activities"
+	"github.com/revhub/revhub/internal/ledger"
+	"github.com/revhub/revhub/internal/payment"
 )
 
 // Deps are what the activities need.
 type Deps struct {
-	Pool *pgxpool.Pool
-	Log  *slog.Logger
+	Pool     *pgxpool.Pool
+	Log      *slog.Logger
+	Payments *payment.Service // provider registry with its idempotency records
+	Chart    *ledger.Chart    // nil: the default chart
+	// LateGrace is the late-event grace window after a billing period's end.
+	LateGrace time.Duration
 }
 
 // Options tune the worker.
@@ -24,18 +33,27 @@ type Options struct {
 	MaxConcurrentWorkflowTasks int // default 100
 }
 
-// New creates a worker on the task queue with every workflow and activity registered.
-func New(c client.Client, o Options, d Deps) (worker.Worker, error) {
+// New creates a worker on the task queue with every workflow and activity registered. It syncs
+// the chart of accounts first, since every posting references stored accounts.
+func New(ctx context.Context, c client.Client, o Options, d Deps) (worker.Worker, error) {
 	if o.TaskQueue == "" {
 		return nil, fmt.Errorf("task queue: must not be empty")
+	}
+	if d.Chart == nil {
+		d.Chart = ledger.DefaultChart()
+	}
+	if d.Pool != nil {
+		if err := ledger.SyncChart(ctx, d.Pool, d.Chart); err != nil {
+			return nil, fmt.Errorf("sync chart of accounts: %w", err)
+		}
 	}
 	w := worker.New(c, o.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize:     orDefault(o.MaxConcurrentActivities, 200),
 		MaxConcurrentWorkflowTaskExecutionSize: orDefault(o.MaxConcurrentWorkflowTasks, 100),
 	})
-	if err := Register(w, d); err != nil {
-		return nil, err
-	}
+	Register(w, activities.New(activities.Deps{
+		Pool: d.Pool, Log: d.Log, Chart: d.Chart, Payments: d.Payments, LateGrace: d.LateGrace,
+	}))
 	return w, nil
 }
 

@@ -1,0 +1,70 @@
+package usage_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/revhub/revhub/internal/usage"
+)
+
+func benchBatch(b *testing.B, n, round int) []usage.Event {
+	b.Helper()
+	evs := make([]usage.Event, n)
+	models := []string{"gpt", "llama", "claude", "mistral"}
+	for i := range evs {
+		at := t0.Add(time.Duration(i%3600) * time.Second)
+		evs[i] = tokens(fmt.Sprintf("r%d-e%d-0f7c2a9e", round, i), fmt.Sprintf("cus_%04d", i%1000), at, 100+i%900, models[i%4])
+	}
+	return evs
+}
+
+// BenchmarkDecodeBatch measures decoding and checking a 10,000-event CloudEvents batch.
+func BenchmarkDecodeBatch(b *testing.B) {
+	body := []byte("[")
+	for i := range 10000 {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = fmt.Appendf(body, `{"specversion":"1.0","id":"evt-%08d","source":"gateway-eu-1","type":"llm.tokens","subject":"cus_%04d","time":"2026-10-05T10:%02d:%02dZ","datacontenttype":"application/json","data":{"tokens":%d,"model":"gpt","region":"eu"}}`, i, i%1000, i%60, i%60, i)
+	}
+	body = append(body, ']')
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := usage.DecodeBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkIngest measures storing 10,000-event batches of new events, two batches in flight
+// (PostgreSQL on this machine, shared with other tests while it runs).
+func BenchmarkIngest(b *testing.B) {
+	in, _ := newIngester(b)
+	ctx := context.Background()
+	batches := make(chan []usage.Event, 4)
+	round := 0
+	go func() {
+		for {
+			round++
+			batches <- benchBatch(b, 10000, round)
+		}
+	}()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := in.Ingest(ctx, <-batches, usage.IngestOptions{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if res.Stored != 10000 {
+				b.Errorf("stored %d of 10000", res.Stored)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,5 @@
+package mappings
+
+import "fmt"
+
+func fmtJSON(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,48 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Non-retryable error type names: permanent bad data stops retries and is searchable by type.
+const (
+	ErrInvalidInput     = "InvalidInput"
+	ErrInvalidContract  = "InvalidContract"
+	ErrUnmappableDeal   = "UnmappableDeal"
+	ErrKeyConflict      = "IdempotencyConflict"
+	ErrInvoiceStateRule = "InvoiceStateRule"
+)
+
+// nonRetryable lists the error types no activity retries.
+var nonRetryable = []string{ErrInvalidInput, ErrInvalidContract, ErrUnmappableDeal, ErrKeyConflict, ErrInvoiceStateRule}
+
+// dbActivity is for activities that only touch PostgreSQL: quick, retried for a long time.
+func dbActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+// providerActivity is for activities that call an outside API (payment providers, CRM, ERP):
+// bounded by a timeout and retried with back-off, since each call carries its idempotency key.
+func providerActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		HeartbeatTimeout:    0,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
