@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -153,8 +154,11 @@ func (a *Collection) ChargeInvoice(ctx context.Context, in ChargeInput) (ChargeO
 		Amount:   inv.AmountDue, Currency: inv.Currency,
 	}
 	p, err := a.deps.Payments.Charge(ctx, provider.Name(in.Provider), req)
+	if errors.Is(err, payment.ErrKeyConflict) {
+		return ChargeOutput{}, permanent(ErrKeyConflict, err)
+	}
 	if err != nil {
-		return ChargeOutput{}, asPermanent(err, ErrKeyConflict, &keyConflict)
+		return ChargeOutput{}, err // outcome unknown: the retry looks the charge up under the same key
 	}
 	out := ChargeOutput{PaymentKey: key, Amount: p.Amount}
 	switch p.Status {
@@ -181,8 +185,6 @@ func (a *Collection) ChargeInvoice(ctx context.Context, in ChargeInput) (ChargeO
 	return out, nil
 }
 
-var keyConflict = payment.ErrKeyConflict
-
 // applyPayment records a captured payment on the invoice and in the ledger inside tx; both are
 // idempotent by the payment's key.
 func (a *Collection) applyPayment(ctx context.Context, tx db.Querier, inv invoice.Invoice, p payment.Payment, at time.Time) error {
@@ -193,7 +195,7 @@ func (a *Collection) applyPayment(ctx context.Context, tx db.Querier, inv invoic
 		return fmt.Errorf("apply payment %s to invoice %s: %w", p.IdempotencyKey, inv.ID, err)
 	}
 	e, err := ledger.PaymentCaptured(a.deps.Chart, ledger.Payment{
-		ID: p.IdempotencyKey, Provider: string(p.Provider),
+		ID: LedgerPaymentID(p.IdempotencyKey), Provider: string(p.Provider),
 		Party: ledger.Party{Entity: inv.BillingEntity, Customer: inv.CustomerID, Contract: inv.ContractID},
 		Date:  at, Currency: p.Currency, Amount: p.Amount,
 	})
@@ -272,4 +274,10 @@ func (a *Collection) NotifyRevOps(ctx context.Context, in Notice) error {
 		a.deps.Log.InfoContext(ctx, "notice for revenue ops", "subject", in.Subject, "kind", in.Kind)
 	}
 	return nil
+}
+
+// LedgerPaymentID is a payment's id in ledger keys (payment:{id}:captured): its idempotency key with
+// the ':' separators (which ledger keys reserve) written as '.'.
+func LedgerPaymentID(idempotencyKey string) string {
+	return strings.ReplaceAll(idempotencyKey, ":", ".")
 }

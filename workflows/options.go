@@ -33,11 +33,11 @@ func dbActivity(ctx workflow.Context) workflow.Context {
 }
 
 // providerActivity is for activities that call an outside API (payment providers, CRM, ERP):
-// bounded by a timeout and retried with back-off, since each call carries its idempotency key.
+// bounded by a timeout (so a worker that dies mid-call is noticed within it) and retried with
+// back-off, since each call carries its idempotency key and a retry looks the effect up first.
 func providerActivity(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		HeartbeatTimeout:    0,
+		StartToCloseTimeout: 45 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -300,8 +301,12 @@ func (s *Server) execute(r *http.Request, body []byte, form url.Values) (int, []
 	return status, mockBody
 }
 
+// forward validates the request at stripe-mock. Like Stripe, the layer finishes a request whose
+// client went away (a worker killed mid-call): the charge happens even if nobody hears the answer.
 func (s *Server) forward(r *http.Request, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, s.opts.MockURL+r.URL.RequestURI(), bytes.NewReader(body))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, s.opts.MockURL+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}

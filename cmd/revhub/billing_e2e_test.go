@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/revhub/revhub/activities"
+	stfake "github.com/revhub/revhub/connectors/stripe/fake"
+	"github.com/revhub/revhub/internal/api"
+	"github.com/revhub/revhub/internal/contract"
+	"github.com/revhub/revhub/internal/dbtest"
+	"github.com/revhub/revhub/internal/invoice"
+	"github.com/revhub/revhub/internal/ledger"
+	"github.com/revhub/revhub/internal/payment"
+	"github.com/revhub/revhub/internal/payment/gateway"
+	"github.com/revhub/revhub/internal/server"
+	"github.com/revhub/revhub/internal/temporaltest"
+	"github.com/revhub/revhub/internal/usage"
+	"github.com/revhub/revhub/workflows"
+)
+
+const e2eContract = `
+contract_id: ctr_e2e
+version: 1
+status: active
+customer: {external_id: cus_e2e, name: E2E Corp}
+currency: USD
+billing_entity: US
+payment_provider: stripe
+payment_method: pm_card_visa
+start: 2026-09-01
+billing: {cadence: monthly, timing: in_arrears}
+meters:
+  - id: api_calls
+components:
+  - id: platform
+    product: platform
+    model: flat
+    price: {amount: "100.00"}
+  - id: calls
+    product: api
+    model: per_unit
+    meter: api_calls
+    price: {unit_price: "0.015"}
+`
+
+// workerProc runs `revhub worker` as its own process, as production does.
+type workerProc struct {
+	t    *testing.T
+	bin  string
+	args []string
+	env  []string
+	cmd  *exec.Cmd
+}
+
+func (w *workerProc) start() {
+	w.t.Helper()
+	w.cmd = exec.Command(w.bin, w.args...)
+	w.cmd.Env = append(os.Environ(), w.env...)
+	w.cmd.Stderr = os.Stderr
+	if err := w.cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *workerProc) kill() {
+	_ = w.cmd.Process.Signal(syscall.SIGKILL)
+	_ = w.cmd.Wait()
+}
+
+// TestBillingCycleExactlyOnceUnderWorkerCrash: a contract is rated, invoiced and collected through
+// Stripe (stripe-mock behind the stateful layer); the worker process is SIGKILLed while the charge
+// is in flight and restarted. Exactly one PaymentIntent is created, one payment is recorded, the
+// invoice is paid, the ledger holds both entries, and webhooks redelivered three times change nothing.
+func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	d := dbtest.New(t)
+	tc := temporaltest.Client(t)
+	tq := temporaltest.TaskQueue(t)
+
+	// Usage: 1,234 API calls in October.
+	if _, err := usage.InsertMeter(ctx, d.Pool, &usage.Meter{Slug: "api_calls", EventType: "api.call", Aggregation: usage.Count}); err != nil {
+		t.Fatal(err)
+	}
+	ing, err := usage.NewIngester(ctx, d.Pool, usage.IngesterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []usage.Event
+	for i := range 1234 {
+		events = append(events, usage.Event{ID: fmt.Sprintf("e%d", i), Source: "gw", SpecVersion: "1.0", Type: "api.call", Subject: "cus_e2e",
+			Time: time.Date(2026, 10, 1+i%30, 12, 0, 0, 0, time.UTC)})
+	}
+	if _, err := ing.Ingest(ctx, events, usage.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := contract.ParseVersion([]byte(e2eContract), contract.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
+		t.Fatal(err)
+	}
+
+	// Stripe: stripe-mock behind the stateful layer; the first charge kills the worker mid-call.
+	mock, err := stfake.StartMock(ctx, stfake.MockOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Stop() //nolint:errcheck
+	layer := stfake.New(stfake.Options{MockURL: mock.URL, WebhookSecret: "whsec_e2e"})
+	var w *workerProc
+	var once sync.Once
+	killed := make(chan struct{})
+	stripeSrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" {
+			once.Do(func() { w.kill(); close(killed) })
+		}
+		layer.Handler().ServeHTTP(rw, r)
+	}))
+	defer stripeSrv.Close()
+
+	bin := filepath.Join(t.TempDir(), "revhub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	w = &workerProc{t: t, bin: bin,
+		args: []string{"worker", "--database-url", d.URL, "--temporal-address", temporaltest.Address(t), "--task-queue", tq,
+			"--stripe-base-url", stripeSrv.URL, "--log-level", "error"},
+		env: []string{"REVHUB_STRIPE_API_KEY=sk_test_e2e", "REVHUB_STRIPE_WEBHOOK_SECRET=whsec_e2e"}}
+	w.start()
+	defer func() { w.kill() }()
+
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.BillingCycleID("ctr_e2e", "2026-10-01"), TaskQueue: tq},
+		workflows.BillingCycle, workflows.BillingCycleInput{ContractID: "ctr_e2e", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01", Grace: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-killed:
+	case <-ctx.Done():
+		t.Fatal("the charge never reached Stripe")
+	}
+	w.start() // the restarted worker resolves the interrupted charge by lookup
+	var cycle workflows.BillingCycleState
+	if err := run.Get(ctx, &cycle); err != nil {
+		t.Fatalf("billing cycle: %v", err)
+	}
+	var col workflows.CollectState
+	if err := tc.GetWorkflow(ctx, workflows.CollectID(cycle.InvoiceID), "").Get(ctx, &col); err != nil {
+		t.Fatalf("collection: %v", err)
+	}
+	if col.Status != workflows.CollectPaid {
+		t.Fatalf("collection = %+v", col)
+	}
+
+	// 100.00 platform + 1,234 x 0.015 = 18.51 -> 118.51, charged exactly once.
+	inv, err := invoice.Get(ctx, d.Pool, cycle.InvoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != invoice.StatusPaid || inv.Total.String() != "118.51" || !strings.HasPrefix(inv.Number, "INV-US-") {
+		t.Fatalf("invoice %s %s total %s number %s", inv.ID, inv.Status, inv.Total, inv.Number)
+	}
+	if _, executed := layer.Count(http.MethodPost, "/v1/payment_intents"); executed != 1 {
+		t.Fatalf("PaymentIntents created at Stripe: %d, want exactly 1", executed)
+	}
+	pays, err := payment.ListByInvoice(ctx, d.Pool, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pays) != 1 || pays[0].Status != "succeeded" || pays[0].Amount.String() != "118.51" {
+		t.Fatalf("payments recorded: %+v", pays)
+	}
+	for _, key := range []string{"invoice:" + inv.ID + ":finalized", "payment:" + activities.LedgerPaymentID(pays[0].IdempotencyKey) + ":captured"} {
+		if _, err := ledger.GetEntry(ctx, d.Pool, key); err != nil {
+			t.Errorf("ledger entry %s: %v", key, err)
+		}
+	}
+
+	// Every webhook the layer signed, delivered three times, changes nothing.
+	gw, err := gateway.New(gateway.Config{StripeAPIKey: "sk_test_e2e", StripeBaseURL: stripeSrv.URL, StripeWebhookSecret: "whsec_e2e"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiSrv := httptest.NewServer(server.Build(d.Pool, tc, nil, server.Options{}, api.Capabilities{
+		Payments: api.PaymentDeps{Service: payment.NewService(d.Pool, gw.Registry, nil), Stripe: gw.Stripe},
+	}).Handler())
+	defer apiSrv.Close()
+	evs := layer.Events()
+	if len(evs) == 0 {
+		t.Fatal("the Stripe layer emitted no webhook event")
+	}
+	for _, ev := range evs {
+		for range 3 {
+			if code, body, err := layer.Deliver(ctx, apiSrv.URL+"/v1/webhooks/stripe", ev); err != nil || code != http.StatusOK {
+				t.Fatalf("webhook delivery: %d %s %v", code, body, err)
+			}
+		}
+	}
+	after, err := payment.ListByInvoice(ctx, d.Pool, inv.ID)
+	if err != nil || len(after) != 1 || after[0].Status != "succeeded" {
+		t.Fatalf("after webhook redelivery: %+v %v", after, err)
+	}
+	if inv2, _ := invoice.Get(ctx, d.Pool, inv.ID); !inv2.AmountPaid.Equal(inv.AmountPaid) || inv2.Status != invoice.StatusPaid {
+		t.Fatalf("invoice changed by webhooks: %+v", inv2)
+	}
+}
