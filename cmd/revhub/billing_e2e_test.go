@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/revhub/revhub/activities"
 	stfake "github.com/revhub/revhub/connectors/stripe/fake"
@@ -166,6 +170,8 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	if col.Status != workflows.CollectPaid {
 		t.Fatalf("collection = %+v", col)
 	}
+	// The recorded histories (with a worker crash in them) replay deterministically on this code.
+	replayRecorded(t, tc, run.GetID(), workflows.CollectID(cycle.InvoiceID))
 
 	// 100.00 platform + 1,234 x 0.015 = 18.51 -> 118.51, charged exactly once.
 	inv, err := invoice.Get(ctx, d.Pool, cycle.InvoiceID)
@@ -217,5 +223,40 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	}
 	if inv2, _ := invoice.Get(ctx, d.Pool, inv.ID); !inv2.AmountPaid.Equal(inv.AmountPaid) || inv2.Status != invoice.StatusPaid {
 		t.Fatalf("invoice changed by webhooks: %+v", inv2)
+	}
+}
+
+// replayRecorded fetches each workflow's history from the server and replays it against the
+// current workflow code; with REVHUB_UPDATE_HISTORIES=1 it also stores the histories under
+// workflows/testdata for the replay tests there.
+func replayRecorded(t *testing.T, tc client.Client, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	rep := worker.NewWorkflowReplayer()
+	rep.RegisterWorkflow(workflows.BillingCycle)
+	rep.RegisterWorkflow(workflows.Collect)
+	for _, id := range ids {
+		hist := &historypb.History{}
+		it := tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			hist.Events = append(hist.Events, ev)
+		}
+		if err := rep.ReplayWorkflowHistory(nil, hist); err != nil {
+			t.Errorf("replay %s: %v", id, err)
+		}
+		if os.Getenv("REVHUB_UPDATE_HISTORIES") == "1" {
+			b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := strings.SplitN(id, "/", 2)[0] + ".history.json"
+			if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
