@@ -127,6 +127,10 @@ func (a *ERP) PostBatch(ctx context.Context, in PostBatchInput) (PostBatchOutput
 	if len(entries) == 0 {
 		return out, nil
 	}
+	unposted := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		unposted[e.Key] = true
+	}
 	cfg := a.deps.NetSuiteMapping
 	if cfg.Mode == mappings.NetSuiteSummarized {
 		if entries, err = a.wholeDays(ctx, entries); err != nil {
@@ -157,14 +161,17 @@ func (a *ERP) PostBatch(ctx context.Context, in PostBatchInput) (PostBatchOutput
 	g.SetLimit(erpFanOut)
 	for _, j := range journals {
 		g.Go(func() error {
-			n, err := a.postJournal(gctx, j)
-			if err != nil {
+			if err := a.postJournal(gctx, j); err != nil {
 				return err
 			}
 			if !j.Empty() {
 				upserted.Add(1)
 			}
-			posted.Add(int64(n))
+			for _, k := range j.EntryKeys {
+				if unposted[k] {
+					posted.Add(1)
+				}
+			}
 			return nil
 		})
 	}
@@ -177,29 +184,24 @@ func (a *ERP) PostBatch(ctx context.Context, in PostBatchInput) (PostBatchOutput
 	return out, nil
 }
 
-// postJournal upserts one journal (an empty summary only is recorded) and marks its entries posted;
-// it returns how many of its entries were not recorded as posted before.
-func (a *ERP) postJournal(ctx context.Context, j mappings.NetSuiteJournal) (int, error) {
+// postJournal upserts one journal (an empty summary is only recorded) and records its entries
+// as posted under its external id.
+func (a *ERP) postJournal(ctx context.Context, j mappings.NetSuiteJournal) error {
 	internalID := ""
 	if !j.Empty() {
 		id, err := a.deps.NetSuite.UpsertJournalEntry(ctx, j.ExternalID, j.Payload)
 		if err != nil {
-			return 0, a.netsuiteError(ctx, fmt.Sprintf("upsert journal %s (ledger %s)", j.ExternalID, strings.Join(j.EntryKeys, ", ")), err)
+			return a.netsuiteError(ctx, fmt.Sprintf("upsert journal %s (ledger %s)", j.ExternalID, strings.Join(j.EntryKeys, ", ")), err)
 		}
 		internalID = id
 	}
-	var before int
-	if err := a.deps.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_erp_postings WHERE system = $1 AND entry_key = ANY($2)`,
-		ERPSystem, j.EntryKeys).Scan(&before); err != nil {
-		return 0, fmt.Errorf("erp: count posted entries of %s: %w", j.ExternalID, err)
-	}
 	if err := ledger.MarkPosted(ctx, a.deps.Pool, ERPSystem, j.EntryKeys, j.ExternalID, internalID, a.deps.Now()); err != nil {
 		if errors.Is(err, ledger.ErrConflict) {
-			return 0, permanent(ErrKeyConflict, err)
+			return permanent(ErrKeyConflict, err)
 		}
-		return 0, fmt.Errorf("erp: record journal %s as posted: %w", j.ExternalID, err)
+		return fmt.Errorf("erp: record journal %s as posted: %w", j.ExternalID, err)
 	}
-	return len(j.EntryKeys) - before, nil
+	return nil
 }
 
 // wholeDays widens a batch to every entry (posted or not) of each entity and day it touches, as

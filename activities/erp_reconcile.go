@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -36,10 +37,17 @@ func ERPReconcileRun(entity, period string) string { return "erp-sync/" + entity
 
 // Validate checks the input.
 func (in ReconcileInput) Validate() error {
-	if in.Period == "" {
-		return invalid("period", "required (YYYY-MM)")
+	var probs []string
+	if in.Entity == "" {
+		probs = append(probs, "entity: required")
 	}
-	return validatePeriods(in.Entity, in.Period, in.Period)
+	if _, err := ledger.ParsePeriod(in.Period); err != nil {
+		probs = append(probs, fmt.Sprintf("period: %q is not a YYYY-MM period", in.Period))
+	}
+	if len(probs) > 0 {
+		return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
+	}
+	return nil
 }
 
 // ReconcileOutput is the stored result of the ledger_vs_erp check for the period.

@@ -42,7 +42,7 @@ type erpEnv struct {
 	chart *ledger.Chart
 }
 
-func newERPEnv(t *testing.T, mode mappings.NetSuiteMode) *erpEnv {
+func newERPEnv(t testing.TB, mode mappings.NetSuiteMode) *erpEnv {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -68,7 +68,7 @@ func newERPEnv(t *testing.T, mode mappings.NetSuiteMode) *erpEnv {
 }
 
 // postInvoices posts n finalized invoices of 100.00 + i for entity on the given days of November 2026.
-func (e *erpEnv) postInvoices(t *testing.T, entity string, n int, day func(i int) int) []string {
+func (e *erpEnv) postInvoices(t testing.TB, entity string, n int, day func(i int) int) []string {
 	t.Helper()
 	cur := money.Currency("USD")
 	if entity == "eu" {
@@ -366,8 +366,8 @@ func TestERPPermanentErrors(t *testing.T) {
 	nonRetryable(err, activities.ErrInvalidInput, "entity", "from_period")
 	_, err = e.erp.PostBatch(ctx, activities.PostBatchInput{Entity: "us", FromPeriod: "2026-11", ToPeriod: "2026-10"})
 	nonRetryable(err, activities.ErrInvalidInput, "to_period")
-	_, err = e.erp.Reconcile(ctx, activities.ReconcileInput{Entity: "us"})
-	nonRetryable(err, activities.ErrInvalidInput, "period")
+	_, err = e.erp.Reconcile(ctx, activities.ReconcileInput{Period: "11/2026"})
+	nonRetryable(err, activities.ErrInvalidInput, "entity", "period", "11/2026")
 	_, err = e.erp.Reconcile(ctx, activities.ReconcileInput{Entity: "apac", Period: "2026-11"})
 	nonRetryable(err, activities.ErrInvalidInput, "entity", "apac")
 

@@ -52,7 +52,7 @@ type PollDealsInput struct {
 	Since time.Time `json:"since"`
 }
 
-// Validate checks the input.
+// Validate checks the input: every Since is valid (zero reads every won deal).
 func (in PollDealsInput) Validate() error { return nil }
 
 // PollDealsOutput lists the deals found, oldest change first, and the watermark after them.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/activity"
 
@@ -15,7 +15,6 @@ import (
 	"github.com/revhub/revhub/internal/db"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
-	"github.com/revhub/revhub/internal/money"
 	"github.com/revhub/revhub/internal/revrec"
 )
 
@@ -40,8 +39,9 @@ type AmendmentMethod struct {
 type RecognizeInput struct {
 	Entity string `json:"entity"`
 	Month  string `json:"month"` // YYYY-MM
-	// Amendments are the methods chosen for contract versions after the first; a contract whose
-	// amendment has none is refused (never guessed).
+	// Amendments are the methods chosen for contract versions after the first. A method once used is
+	// recorded with the schedule run and reused by later runs; a contract whose amendment has never had
+	// one is refused (never guessed).
 	Amendments []AmendmentMethod `json:"amendments,omitempty"`
 }
 
@@ -100,9 +100,9 @@ type RecognizeOutput struct {
 
 // RecognizeMonth builds every contract of the entity into an arrangement (all versions, amendments by the
 // chosen methods), takes billings and usage from its finalized invoices, computes and saves the schedule,
-// and posts each month's recognition and breakage entries through Month to the ledger (keys
-// revrec:{contract}:{YYYY-MM}:{recognition|breakage}; a month still open whose schedule changed gets an
-// adjustment revrec:...:run-{n} for the difference). Billing entries are never posted here: invoice
+// and posts each month's recognition, breakage and month-end reclass entries through Month to the ledger (keys
+// revrec:{contract}:{YYYY-MM}:{recognition|breakage|reclass}; a month still open whose schedule changed gets
+// an adjustment revrec:...:run-{n} for the difference). Billing entries are never posted here: invoice
 // finalization posts invoice:{id}:finalized. A rerun posts nothing new. Contracts that cannot be recognized
 // do not stop the others; they are all reported afterwards as one non-retryable InvalidContract error.
 func (a *Revenue) RecognizeMonth(ctx context.Context, in RecognizeInput) (RecognizeOutput, error) {
@@ -115,9 +115,9 @@ func (a *Revenue) RecognizeMonth(ctx context.Context, in RecognizeInput) (Recogn
 	if err != nil {
 		return out, err
 	}
-	ids, err := entityContracts(ctx, a.deps.Pool, in.Entity)
+	contracts, err := contract.ListByEntity(ctx, a.deps.Pool, in.Entity)
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("revenue: %w", err)
 	}
 	choices := map[string]map[int]revrec.AmendmentChoice{}
 	for _, m := range in.Amendments {
@@ -126,13 +126,14 @@ func (a *Revenue) RecognizeMonth(ctx context.Context, in RecognizeInput) (Recogn
 		}
 		choices[m.ContractID][m.Version] = revrec.AmendmentChoice{Method: revrec.Method(m.Method), Reason: m.Reason}
 	}
+	ssp := a.ssp()
 	recognized, breakage := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	var invalid, closedChanged []string
-	for i, id := range ids {
+	for i, c := range contracts {
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, i) // a large entity takes a while; a lost worker is noticed early
 		}
-		res, err := a.recognizeContract(ctx, id, in.Entity, month, closed, choices[id])
+		res, err := a.recognizeContract(ctx, c, ssp, in.Entity, month, closed, choices[c.ID])
 		var ia *revrec.InvalidArrangement
 		switch {
 		case errors.As(err, &ia):
@@ -180,17 +181,20 @@ type contractResult struct {
 }
 
 // recognizeContract computes, saves and posts one contract's schedule through month.
-func (a *Revenue) recognizeContract(ctx context.Context, id, entity string, month, closed revrec.Month,
-	choices map[int]revrec.AmendmentChoice) (contractResult, error) {
-	c, err := contract.Get(ctx, a.deps.Pool, id)
-	if err != nil {
-		return contractResult{}, fmt.Errorf("revenue: %w", err)
-	}
+func (a *Revenue) recognizeContract(ctx context.Context, c contract.Contract, ssp *revrec.SSPTable, entity string,
+	month, closed revrec.Month, choices map[int]revrec.AmendmentChoice) (contractResult, error) {
+	id := c.ID
 	c, ok := inForce(c)
 	if !ok || c.Sorted()[0].BillingEntity != entity {
 		return contractResult{}, nil
 	}
-	arr, err := revrec.FromContractVersions(c, a.ssp(), choices)
+	if len(c.Versions) > 1 {
+		var err error
+		if choices, err = a.withRecordedMethods(ctx, id, choices); err != nil {
+			return contractResult{}, err
+		}
+	}
+	arr, err := revrec.FromContractVersions(c, ssp, choices)
 	if err != nil {
 		// FromContractVersions is pure: an error now is an error on every retry.
 		return contractResult{}, asInvalid("contract "+id, err)
@@ -200,20 +204,24 @@ func (a *Revenue) recognizeContract(ctx context.Context, id, entity string, mont
 		return contractResult{}, err
 	}
 	atBilling := map[string]map[string]bool{} // invoice id -> products its own entry credited to revenue
+	var billed []ledger.Entry                 // the invoices' finalization entries
 	for _, inv := range invs {
-		if atBilling[inv.ID], err = a.recognizedAtBilling(ctx, inv.ID); err != nil {
+		e, err := a.billingEntry(ctx, inv.ID)
+		if err != nil {
 			return contractResult{}, err
 		}
+		billed = append(billed, e)
+		atBilling[inv.ID] = a.revenueProducts(e)
 	}
 	skip := func(inv invoice.Invoice, l invoice.Line) bool { return atBilling[inv.ID][l.Product] }
 	if err := revrec.FromInvoices(&arr, invs, skip); err != nil {
 		return contractResult{}, asInvalid("contract "+id, err)
 	}
-	s, err := revrec.Compute(arr, a.ssp())
+	s, err := revrec.Compute(arr, ssp)
 	if err != nil {
 		return contractResult{}, asInvalid("contract "+id, err)
 	}
-	hash, err := revrec.InputHash(arr, a.ssp())
+	hash, err := revrec.InputHash(arr, ssp)
 	if err != nil {
 		return contractResult{}, err
 	}
@@ -225,6 +233,7 @@ func (a *Revenue) recognizeContract(ctx context.Context, id, entity string, mont
 	if err != nil {
 		return contractResult{}, err
 	}
+	entries = append(entries, a.reclasses(ctx, s, billed, entries, month, closed)...)
 	res := contractResult{schedule: s, saved: saved}
 	for _, e := range entries {
 		created, err := a.post(ctx, e, run.Seq)
@@ -236,6 +245,28 @@ func (a *Revenue) recognizeContract(ctx context.Context, id, entity string, mont
 		}
 	}
 	return res, nil
+}
+
+// withRecordedMethods adds to choices the amendment methods the contract's latest schedule run recorded, so
+// that revenue ops choose a method once; a method given in the input takes precedence (a new run records it).
+func (a *Revenue) withRecordedMethods(ctx context.Context, contractID string,
+	choices map[int]revrec.AmendmentChoice) (map[int]revrec.AmendmentChoice, error) {
+	run, found, err := revrec.LatestRun(ctx, a.deps.Pool, contractID)
+	if err != nil || !found {
+		return choices, err
+	}
+	out := map[int]revrec.AmendmentChoice{}
+	for _, v := range run.Versions {
+		n, err := strconv.Atoi(strings.TrimPrefix(v.AmendmentID, contractID+":v"))
+		if err != nil || v.AmendmentID == "" || !v.Method.Valid() {
+			continue // the original version, or an id not made by FromContractVersions
+		}
+		out[n] = revrec.AmendmentChoice{Method: v.Method, Reason: v.Reason}
+	}
+	for n, ch := range choices {
+		out[n] = ch
+	}
+	return out, nil
 }
 
 // asInvalid keeps an *InvalidArrangement as it is and wraps any other error of pure code as one.
@@ -269,220 +300,33 @@ func inForce(c contract.Contract) (contract.Contract, bool) {
 	return contract.Contract{ID: c.ID, Versions: vs}, true
 }
 
-// recognizedAtBilling returns the products whose revenue the invoice's finalization entry posted directly
-// (right-to-invoice expedient). The entry must exist: recognizing before it would double-count the billing.
-func (a *Revenue) recognizedAtBilling(ctx context.Context, invoiceID string) (map[string]bool, error) {
-	key := "invoice:" + invoiceID + ":finalized"
-	e, err := ledger.GetEntry(ctx, a.deps.Pool, key)
-	if errors.Is(err, ledger.ErrNotFound) {
-		// Retryable: billing posts this entry when it finalizes the invoice.
-		return nil, fmt.Errorf("revenue: invoice %s is finalized but %s is not posted yet", invoiceID, key)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("revenue: %w", err)
-	}
+// revenueProducts returns the products whose revenue an invoice's finalization entry posted directly
+// (right-to-invoice expedient).
+func (a *Revenue) revenueProducts(e ledger.Entry) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range e.Postings {
 		if acct, ok := a.deps.Chart.Account(p.Account); ok && acct.Type == ledger.Revenue && p.Product != "" {
 			out[p.Product] = true
 		}
 	}
-	return out, nil
+	return out
 }
 
-// entries turns the schedule's recognition and breakage suggestions through month into ledger entries on the
-// chart: the deferred/unbilled side as revrec.Journal moves the contract's net position, revenue per product.
-// Months after closed with nothing to post come as entries without postings (see post).
-func (a *Revenue) entries(s *revrec.Schedule, through, closed revrec.Month) ([]ledger.Entry, error) {
-	ch := a.deps.Chart
-	acc := revrec.Accounts{
-		Receivable: ch.RoleAccount(ledger.RoleReceivable), UnbilledReceivable: ch.RoleAccount(ledger.RoleUnbilled),
-		DeferredRevenue: ch.RoleAccount(ledger.RoleDeferredRevenue), Breakage: ch.RoleAccount(ledger.RoleBreakage),
-		Revenue: map[revrec.Kind]string{},
+// billingEntry loads an invoice's finalization entry. It must exist: recognizing before it would count a
+// billing the ledger does not have (retryable: billing posts it when it finalizes the invoice).
+func (a *Revenue) billingEntry(ctx context.Context, invoiceID string) (ledger.Entry, error) {
+	key := "invoice:" + invoiceID + ":finalized"
+	e, err := ledger.GetEntry(ctx, a.deps.Pool, key)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return ledger.Entry{}, fmt.Errorf("revenue: invoice %s is finalized but %s is not posted yet", invoiceID, key)
 	}
-	for _, k := range []revrec.Kind{revrec.KindPlatform, revrec.KindSeats, revrec.KindUsage, revrec.KindServices, revrec.KindSetup} {
-		acc.Revenue[k] = "revenue:" + string(k) // placeholder: revenue credits are rebuilt per product below
-	}
-	suggested, err := revrec.Journal(s.Lines, acc)
 	if err != nil {
-		return nil, fmt.Errorf("revenue: contract %s: %w", s.ArrangementID, err)
+		return ledger.Entry{}, fmt.Errorf("revenue: %w", err)
 	}
-	type pk struct{ product, kind string }
-	revenue := map[string]map[pk]decimal.Decimal{} // month -> product -> revenue
-	for _, l := range s.Lines {
-		if l.Revenue.IsZero() {
-			continue
-		}
-		m := l.Month.String()
-		if revenue[m] == nil {
-			revenue[m] = map[pk]decimal.Decimal{}
-		}
-		k := pk{l.Product, string(l.Kind)}
-		revenue[m][k] = revenue[m][k].Add(l.Revenue)
-	}
-	var out []ledger.Entry
-	have := map[string]bool{}
-	var months []revrec.Month
-	for _, l := range s.Lines {
-		if len(months) == 0 || months[len(months)-1].Before(l.Month) {
-			months = append(months, l.Month)
-		}
-	}
-	for _, j := range suggested {
-		if j.Kind == revrec.EntryBilling || j.Month.After(through) {
-			continue
-		}
-		e := ledger.Entry{Key: j.Key, Entity: j.EntityID, Date: j.Date, Memo: j.Memo}
-		dims := ledger.Dimensions{Customer: s.CustomerID, Contract: s.ArrangementID}
-		add := func(account string, side revrec.Side, amount decimal.Decimal, product string) {
-			if amount.IsZero() {
-				return
-			}
-			if amount.IsNegative() {
-				amount = amount.Neg()
-				side = map[revrec.Side]revrec.Side{revrec.Debit: revrec.Credit, revrec.Credit: revrec.Debit}[side]
-			}
-			d := dims
-			d.Product = product
-			e.Postings = append(e.Postings, ledger.Posting{Account: account, Side: ledger.Side(side), Amount: amount,
-				Currency: j.Currency, Dimensions: d})
-		}
-		for _, l := range j.Lines {
-			if l.Account == acc.DeferredRevenue || l.Account == acc.UnbilledReceivable || l.Account == acc.Breakage {
-				add(l.Account, l.Side, l.Amount, "")
-			}
-		}
-		if j.Kind == revrec.EntryRecognition {
-			byProduct := revenue[j.Month.String()]
-			keys := make([]pk, 0, len(byProduct))
-			for k := range byProduct {
-				keys = append(keys, k)
-			}
-			sort.Slice(keys, func(x, y int) bool {
-				if keys[x].product != keys[y].product {
-					return keys[x].product < keys[y].product
-				}
-				return keys[x].kind < keys[y].kind
-			})
-			for _, k := range keys {
-				add(revenueAccount(ch, k.product, k.kind), revrec.Credit, byProduct[k], k.product)
-			}
-		}
-		out = append(out, e)
-		have[j.Key] = true
-	}
-	// Open months with nothing to recognize any more: whatever an earlier run posted for them is undone.
-	for _, m := range months {
-		if m.After(through) || !m.After(closed) {
-			continue
-		}
-		for _, kind := range []revrec.EntryKind{revrec.EntryRecognition, revrec.EntryBreakage} {
-			key := fmt.Sprintf("revrec:%s:%s:%s", s.ArrangementID, m, kind)
-			if !have[key] {
-				out = append(out, ledger.Entry{Key: key, Entity: s.EntityID, Date: m.LastDay(),
-					Memo: fmt.Sprintf("%s %s recognized in %s", s.ArrangementID, kind, m)})
-			}
-		}
-	}
-	return out, nil
+	return e, nil
 }
 
-// revenueAccount is the chart's revenue account of a product, else of its obligation kind, else the default.
-func revenueAccount(ch *ledger.Chart, product, kind string) string {
-	if code, ok := ch.RevenueByProduct[product]; ok {
-		return code
-	}
-	if code, ok := ch.RevenueByProduct[kind]; ok {
-		return code
-	}
-	return ch.RoleAccount(ledger.RoleRevenue)
-}
-
-// post posts a month's entry once. When the key already holds different content (the schedule of a month
-// still open changed: a late invoice, an amendment), the difference to everything posted for it so far
-// is posted as the adjustment {key}:run-{seq} of this schedule run; retrying the run repeats that key.
-// Entries of a closed period are posted late, in the next open one (ledger.PostLate).
-// An entry without postings is a month whose amount fell to zero: only what was posted for it is undone.
-func (a *Revenue) post(ctx context.Context, e ledger.Entry, seq int) (bool, error) {
-	if len(e.Postings) > 0 {
-		res, err := ledger.PostLate(ctx, a.deps.Pool, a.deps.Chart, e)
-		if err == nil {
-			return res.Created, nil
-		}
-		if !errors.Is(err, ledger.ErrConflict) {
-			return false, fmt.Errorf("revenue: post %s: %w", e.Key, err)
-		}
-	} else if _, err := ledger.GetEntry(ctx, a.deps.Pool, e.Key); errors.Is(err, ledger.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, fmt.Errorf("revenue: %w", err)
-	}
-	posted := map[postingKey]decimal.Decimal{}
-	keys := []string{e.Key}
-	for n := 1; n < seq; n++ {
-		keys = append(keys, fmt.Sprintf("%s:run-%d", e.Key, n))
-	}
-	for _, k := range keys {
-		prev, err := ledger.GetEntry(ctx, a.deps.Pool, k)
-		if errors.Is(err, ledger.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("revenue: %w", err)
-		}
-		addNet(posted, prev.Postings, decimal.NewFromInt(1))
-	}
-	diff := map[postingKey]decimal.Decimal{}
-	addNet(diff, e.Postings, decimal.NewFromInt(1))
-	for k, v := range posted {
-		diff[k] = diff[k].Sub(v)
-	}
-	adj := ledger.Entry{Key: fmt.Sprintf("%s:run-%d", e.Key, seq), Entity: e.Entity, Date: e.Date,
-		Memo: fmt.Sprintf("%s (adjusted by schedule run %d)", e.Memo, seq)}
-	pks := make([]postingKey, 0, len(diff))
-	for k, v := range diff {
-		if !v.IsZero() {
-			pks = append(pks, k)
-		}
-	}
-	if len(pks) == 0 {
-		return false, nil
-	}
-	sort.Slice(pks, func(i, j int) bool { // debits first, then by account and product
-		if di, dj := diff[pks[i]].IsPositive(), diff[pks[j]].IsPositive(); di != dj {
-			return di
-		}
-		if pks[i].account != pks[j].account {
-			return pks[i].account < pks[j].account
-		}
-		return pks[i].product < pks[j].product
-	})
-	for _, k := range pks {
-		p := ledger.Posting{Account: k.account, Side: ledger.Debit, Amount: diff[k], Currency: money.Currency(k.currency),
-			Dimensions: ledger.Dimensions{Customer: k.customer, Product: k.product, Contract: k.contract}}
-		if p.Amount.IsNegative() {
-			p.Side, p.Amount = ledger.Credit, p.Amount.Neg()
-		}
-		adj.Postings = append(adj.Postings, p)
-	}
-	res, err := ledger.PostLate(ctx, a.deps.Pool, a.deps.Chart, adj)
-	if err != nil {
-		return false, fmt.Errorf("revenue: post %s: %w", adj.Key, err)
-	}
-	return res.Created, nil
-}
-
-// postingKey identifies what a posting moves, for netting entries against each other.
-type postingKey struct{ account, currency, customer, product, contract string }
-
-func addNet(net map[postingKey]decimal.Decimal, ps []ledger.Posting, sign decimal.Decimal) {
-	for _, p := range ps {
-		k := postingKey{p.Account, string(p.Currency), p.Customer, p.Product, p.Contract}
-		net[k] = net[k].Add(p.Signed().Mul(sign))
-	}
-}
-
-// byCurrency lists non-zero amounts ordered by currency.
+// byCurrency lists the amounts ordered by currency.
 func byCurrency(m map[string]decimal.Decimal) []CurrencyAmount {
 	out := []CurrencyAmount{}
 	for c, v := range m {
@@ -512,19 +356,6 @@ func closedThrough(ctx context.Context, q db.Querier, entity string) (revrec.Mon
 		}
 	}
 	return last, nil
-}
-
-// entityContracts lists the ids of the contracts with a version billed from entity, ordered by id.
-func entityContracts(ctx context.Context, q db.Querier, entity string) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT contract_id FROM contract_versions WHERE billing_entity = $1 ORDER BY contract_id`, entity)
-	if err != nil {
-		return nil, fmt.Errorf("revenue: contracts of %s: %w", entity, err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("revenue: contracts of %s: %w", entity, err)
-	}
-	return ids, nil
 }
 
 // finalizedInvoices loads, with their lines, the contract's invoices that were finalized and not voided.

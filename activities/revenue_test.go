@@ -91,22 +91,26 @@ func postings(t *testing.T, q db.Querier, key string) string {
 	return strings.Join(parts, ", ")
 }
 
-// contractNet is the contract's deferred revenue less unbilled receivable in the ledger, through a period.
-func contractNet(t *testing.T, q db.Querier, through string) decimal.Decimal {
+// contractPosition is ctr_rev's deferred revenue (2400, credit balance) and unbilled receivable (1150, debit
+// balance) in the ledger, through a period.
+func contractPosition(t *testing.T, q db.Querier, through string) (deferred, unbilled decimal.Decimal) {
 	t.Helper()
 	es, err := ledger.Entries(context.Background(), q, ledger.BalanceQuery{Entity: "revhub-us", ToPeriod: through})
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := decimal.Zero
 	for _, e := range es {
 		for _, p := range e.Postings {
-			if p.Contract == "ctr_rev" && (p.Account == "2400" || p.Account == "1150") {
-				net = net.Sub(p.Signed()) // a credit to 2400 raises the liability; a debit to 1150 lowers the net
+			switch {
+			case p.Contract != "ctr_rev":
+			case p.Account == "2400":
+				deferred = deferred.Sub(p.Signed())
+			case p.Account == "1150":
+				unbilled = unbilled.Add(p.Signed())
 			}
 		}
 	}
-	return net
+	return deferred, unbilled
 }
 
 func TestRecognizeMonthAlreadyDone(t *testing.T) {
@@ -160,7 +164,7 @@ func TestRecognizeMonthAlreadyDone(t *testing.T) {
 				Amount: dec("250.00"), PeriodStart: day("2026-01-01"), PeriodEnd: day("2026-02-01")},
 		}, []ledger.Treatment{ledger.BilledInAdvance, ledger.UsageRecognized})
 	out = run("2026-02")
-	if out.SchedulesSaved != 1 || out.EntriesPosted != 2 {
+	if out.SchedulesSaved != 1 || out.EntriesPosted != 3 {
 		t.Fatalf("february: %+v", out)
 	}
 	if got, want := postings(t, d.Pool, "revrec:ctr_rev:2026-01:recognition:run-2"), "debit 1150 250.00, credit 4020 250.00"; got != want {
@@ -168,6 +172,11 @@ func TestRecognizeMonthAlreadyDone(t *testing.T) {
 	}
 	if got, want := postings(t, d.Pool, "revrec:ctr_rev:2026-02:recognition"), "debit 2400 920.54, credit 4010 920.54"; got != want {
 		t.Fatalf("february recognition:\n got %s\nwant %s", got, want)
+	}
+	// Billing credited February's fee to deferred revenue and January's usage to unbilled receivable; the
+	// schedule nets the contract's position, so the month end moves 19.18 of deferred against unbilled.
+	if got, want := postings(t, d.Pool, "revrec:ctr_rev:2026-02:reclass"), "debit 2400 19.18, credit 1150 19.18"; got != want {
+		t.Fatalf("february reclass:\n got %s\nwant %s", got, want)
 	}
 	// Already done, also once January is closed.
 	if again := run("2026-02"); again.SchedulesSaved != 0 || again.EntriesPosted != 0 {
@@ -179,15 +188,16 @@ func TestRecognizeMonthAlreadyDone(t *testing.T) {
 	if again := run("2026-02"); again.EntriesPosted != 0 {
 		t.Fatalf("february rerun after the january close: %+v", again)
 	}
-	// The ledger's contract position equals the schedule's net position (billed less recognized).
+	// The ledger holds exactly the schedule's deferred revenue and unbilled receivable at each month end.
 	lines, err := revrec.LoadLines(ctx, d.Pool, revrec.LineFilter{ArrangementID: "ctr_rev", Through: revrec.MustMonth("2026-02")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs := revrec.Balances(lines)
-	want := bs[len(bs)-1].Closing
-	if got := contractNet(t, d.Pool, "2026-02"); !got.Equal(want) {
-		t.Fatalf("ledger deferred less unbilled %s, schedule net position %s", got, want)
+	for _, b := range revrec.Balances(lines) {
+		def, unb := contractPosition(t, d.Pool, b.Month.String())
+		if !def.Equal(b.Deferred) || !unb.Equal(b.Unbilled) {
+			t.Errorf("%s: ledger deferred %s unbilled %s, schedule deferred %s unbilled %s", b.Month, def, unb, b.Deferred, b.Unbilled)
+		}
 	}
 }
 
@@ -206,7 +216,12 @@ func TestRecognizeMonthRefusesContractsItCannotRecognize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []contract.Version{good, evergreen} {
+	// A contract billed from another entity is not this run's business.
+	other, err := contract.ParseVersion([]byte(strings.NewReplacer("ctr_rev", "ctr_eu", "revhub-us", "revhub-eu").Replace(revenueContract)), contract.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []contract.Version{good, evergreen, other} {
 		if _, err := contract.Create(ctx, d.Pool, v); err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +358,55 @@ func TestRecognizeMonthBreakage(t *testing.T) {
 		t.Fatalf("january breakage adjustment:\n got %s\nwant %s", got, want)
 	}
 	// Billing's 500.00 against unbilled receivable and the run's 500.00 of revenue leave the contract square.
-	if got := contractNet(t, d.Pool, "2026-02"); !got.IsZero() {
-		t.Fatalf("contract net position in the ledger: %s", got)
+	if def, unb := contractPosition(t, d.Pool, "2026-02"); !def.IsZero() || !unb.IsZero() {
+		t.Fatalf("contract position in the ledger: deferred %s unbilled %s", def, unb)
+	}
+}
+
+// TestRecognizeMonthAmendmentMethods: an amendment needs an accounting method, chosen once by revenue ops;
+// later runs reuse the method recorded with the schedule.
+func TestRecognizeMonthAmendmentMethods(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	ch := ledger.DefaultChart()
+	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := contract.ParseVersion([]byte(revenueContract), contract.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := contract.Create(ctx, d.Pool, v1); err != nil {
+		t.Fatal(err)
+	}
+	v2 := v1
+	v2.Version, v2.EffectiveFrom = 2, contract.MustDate("2026-07-01")
+	v2.Components = append([]contract.Component(nil), v1.Components...)
+	v2.Components[0].Price.Amount = dec("1500.00")
+	if _, err := contract.Amend(ctx, d.Pool, v2, contract.MustDate("2026-07-01")); err != nil {
+		t.Fatal(err)
+	}
+	rev := activities.New(activities.Deps{Pool: d.Pool, Chart: ch}).Revenue
+	recognize := func(ams ...activities.AmendmentMethod) (activities.RecognizeOutput, error) {
+		return rev.RecognizeMonth(ctx, activities.RecognizeInput{Entity: "revhub-us", Month: "2026-01", Amendments: ams})
+	}
+
+	_, err = recognize()
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != activities.ErrInvalidContract || !strings.Contains(err.Error(), "no accounting method chosen for amendment version 2") {
+		t.Fatalf("without a method: %v", err)
+	}
+	out, err := recognize(activities.AmendmentMethod{ContractID: "ctr_rev", Version: 2, Method: "prospective",
+		Reason: "the price rise applies to the remaining months of access, which are distinct"})
+	if err != nil || out.EntriesPosted != 1 || out.SchedulesSaved != 1 {
+		t.Fatalf("with a method: %v %+v", err, out)
+	}
+	run, _, err := revrec.LatestRun(ctx, d.Pool, "ctr_rev")
+	if err != nil || len(run.Versions) != 2 || run.Versions[1].Method != revrec.MethodProspective || !strings.Contains(run.Versions[1].Reason, "distinct") {
+		t.Fatalf("recorded run: %v %+v", err, run.Versions)
+	}
+	// Next time the recorded method applies: same input, already done.
+	if out, err := recognize(); err != nil || out.EntriesPosted != 0 || out.SchedulesSaved != 0 {
+		t.Fatalf("with the recorded method: %v %+v", err, out)
 	}
 }

@@ -58,6 +58,9 @@ func StripeEvent(ev stripe.Event) (provider.Event, error) {
 		if err != nil {
 			return out, fmt.Errorf("stripe event %s: data.object.currency: %w", ev.ID, err)
 		}
+		if ch.AmountRefunded < 0 {
+			return out, fmt.Errorf("stripe event %s: data.object.amount_refunded: must not be negative, got %d", ev.ID, ch.AmountRefunded)
+		}
 		amt, err := money.MinorToDecimal(ch.AmountRefunded, cur)
 		if err != nil {
 			return out, err

@@ -15,8 +15,8 @@ import (
 const DefaultERPSyncEvery = time.Hour
 
 // EnsureERPSchedule creates the Temporal Schedule erp-sync/{entity} that starts ERPSync for the
-// entity every interval (hourly when every is zero) on taskQueue, skipping a start while a sync is
-// still running. Calling it again is a no-op, or updates the interval and task queue when they
+// entity (reconciling recent months too) every interval (hourly when every is zero) on taskQueue,
+// skipping a start while a sync is still running. Calling it again is a no-op, or updates the interval and task queue when they
 // changed, so every worker or deploy may call it at start.
 func EnsureERPSchedule(ctx context.Context, c client.Client, entity, taskQueue string, every time.Duration) error {
 	if entity == "" || taskQueue == "" {
@@ -27,7 +27,7 @@ func EnsureERPSchedule(ctx context.Context, c client.Client, entity, taskQueue s
 	}
 	id := ERPScheduleID(entity)
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	action := &client.ScheduleWorkflowAction{ID: ERPSyncID(entity), Workflow: ERPSync, Args: []any{ERPSyncInput{Entity: entity}},
+	action := &client.ScheduleWorkflowAction{ID: ERPSyncID(entity), Workflow: ERPSync, Args: []any{ERPSyncInput{Entity: entity, ReconcileRecent: true}},
 		TaskQueue: taskQueue}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID: id, Spec: spec, Action: action,

@@ -53,8 +53,13 @@ type ERPSyncInput struct {
 	// Reconcile lists periods reconciled even when this run posts nothing in them; the close
 	// passes its period.
 	Reconcile []string `json:"reconcile,omitempty"`
-	// ReconRun and ReconStep file the reconciliation under a close run (close/{entity}/{period});
-	// empty means the sync's own run per period (activities.ERPReconcileRun).
+	// ReconcileRecent also reconciles the current and the previous month (by the workflow clock,
+	// UTC), so an edit made in NetSuite shows within one interval even when nothing new is posted;
+	// the schedule sets it.
+	ReconcileRecent bool `json:"reconcile_recent,omitempty"`
+	// ReconRun and ReconStep file the reconciliation of the periods in Reconcile under a close run
+	// (close/{entity}/{period}); other periods, and empty values, use the sync's own run per
+	// period (activities.ERPReconcileRun), so one run's check never mixes two periods.
 	ReconRun  string `json:"recon_run,omitempty"`
 	ReconStep string `json:"recon_step,omitempty"`
 	// Progress is carried over continue-as-new; callers leave it empty.
@@ -157,6 +162,14 @@ func ERPSync(ctx workflow.Context, in ERPSyncInput) (ERPSyncState, error) {
 	for _, p := range in.Reconcile {
 		st.Periods = addPeriod(st.Periods, p)
 	}
+	if in.ReconcileRecent {
+		now := workflow.Now(ctx).UTC()
+		for _, m := range []time.Time{now.AddDate(0, 0, -now.Day()), now} { // the last day of the previous month, today
+			if p := m.Format("2006-01"); in.FromPeriod <= p && (in.ToPeriod == "" || p <= in.ToPeriod) {
+				st.Periods = addPeriod(st.Periods, p)
+			}
+		}
+	}
 
 	var erp *activities.ERP
 	postCtx := workflow.WithHeartbeatTimeout(workflow.WithStartToCloseTimeout(providerActivity(ctx), erpPostTimeout), erpHeartbeat)
@@ -193,10 +206,12 @@ func ERPSync(ctx workflow.Context, in ERPSyncInput) (ERPSyncState, error) {
 		if slices.ContainsFunc(st.Reconciled, func(r ERPPeriodResult) bool { return r.Period == p }) {
 			continue // reconciled before a continue-as-new
 		}
+		ri := activities.ReconcileInput{Entity: in.Entity, Period: p}
+		if slices.Contains(in.Reconcile, p) {
+			ri.Run, ri.Step = in.ReconRun, in.ReconStep // the close's own period; others keep their sync run
+		}
 		var out activities.ReconcileOutput
-		err := workflow.ExecuteActivity(reconCtx, erp.Reconcile, activities.ReconcileInput{
-			Entity: in.Entity, Period: p, Run: in.ReconRun, Step: in.ReconStep,
-		}).Get(ctx, &out)
+		err := workflow.ExecuteActivity(reconCtx, erp.Reconcile, ri).Get(ctx, &out)
 		if err != nil {
 			return st, err
 		}

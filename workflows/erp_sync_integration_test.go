@@ -176,7 +176,7 @@ func (s *erpStack) upserts() int {
 // TestERPSyncWorkerKilledMidSync stops the only worker while batches are being posted, then starts
 // another: every entry reaches NetSuite exactly once and both periods reconcile green.
 func TestERPSyncWorkerKilledMidSync(t *testing.T) {
-	s := newERPStack(t, 15*time.Millisecond)
+	s := newERPStack(t, 25*time.Millisecond)
 	s.postEntries(t, 60)
 	w1 := s.startWorker(t)
 	run := s.start(t, "erp-sync-kill", ERPSyncInput{Entity: "us", BatchSize: 10})
@@ -292,10 +292,18 @@ func TestEnsureERPSchedule(t *testing.T) {
 	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// Wait until the ledger records every entry as posted (after NetSuite holds them).
 	deadline := time.Now().Add(time.Minute)
-	for len(s.fake.JournalEntries()) < len(s.keys) {
+	for {
+		ps, err := ledger.ERPPostings(ctx, s.deps.Pool, activities.ERPSystem, ledger.BalanceQuery{Entity: entity})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == len(s.keys) {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the scheduled sync posted %d of %d entries", len(s.fake.JournalEntries()), len(s.keys))
+			t.Fatalf("the scheduled sync recorded %d of %d entries as posted", len(ps), len(s.keys))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

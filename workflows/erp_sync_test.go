@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
@@ -180,14 +181,32 @@ func TestERPSyncAsChildOfTheClose(t *testing.T) {
 	var erp *activities.ERP
 	env.OnActivity(erp.PostBatch, mock.Anything, activities.PostBatchInput{Entity: "us", ToPeriod: "2026-11"}).
 		Return(activities.PostBatchOutput{Posted: 4, Journals: 4, Periods: []string{"2026-10"}}, nil).Once()
-	for _, p := range []string{"2026-10", "2026-11"} {
-		env.OnActivity(erp.Reconcile, mock.Anything, activities.ReconcileInput{Entity: "us", Period: p, Run: "close/us/2026-11", Step: "erp"}).
-			Return(activities.ReconcileOutput{Run: "close/us/2026-11", Attempt: 1, Status: recon.StatusGreen}, nil).Once()
-	}
+	// October was touched (a late posting): it is reconciled under its own sync run, not the close's.
+	env.OnActivity(erp.Reconcile, mock.Anything, activities.ReconcileInput{Entity: "us", Period: "2026-10"}).
+		Return(activities.ReconcileOutput{Run: "erp-sync/us/2026-10", Attempt: 1, Status: recon.StatusGreen}, nil).Once()
+	env.OnActivity(erp.Reconcile, mock.Anything, activities.ReconcileInput{Entity: "us", Period: "2026-11", Run: "close/us/2026-11", Step: "erp"}).
+		Return(activities.ReconcileOutput{Run: "close/us/2026-11", Attempt: 1, Status: recon.StatusGreen}, nil).Once()
 	env.ExecuteWorkflow(closeParent, "us", "2026-11")
 	st := erpResult(t, env)
 	env.AssertExpectations(t)
 	if st.Posted != 4 || len(st.Reconciled) != 2 || st.Blocked() {
 		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestERPSyncReconcilesRecentMonthsWhenAsked(t *testing.T) {
+	env := newERPEnv(t)
+	env.SetStartTime(time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC))
+	var erp *activities.ERP
+	env.OnActivity(erp.PostBatch, mock.Anything, mock.Anything).Return(activities.PostBatchOutput{Periods: []string{}}, nil).Once()
+	for _, p := range []string{"2026-11", "2026-12"} {
+		env.OnActivity(erp.Reconcile, mock.Anything, activities.ReconcileInput{Entity: "us", Period: p}).
+			Return(activities.ReconcileOutput{Status: recon.StatusGreen}, nil).Once()
+	}
+	env.ExecuteWorkflow(ERPSync, ERPSyncInput{Entity: "us", ReconcileRecent: true})
+	st := erpResult(t, env)
+	env.AssertExpectations(t)
+	if strings.Join(st.Periods, ",") != "2026-11,2026-12" {
+		t.Fatalf("periods %v", st.Periods)
 	}
 }

@@ -116,6 +116,7 @@ func SalesforceIntake(ctx workflow.Context, in IntakeInput) (IntakeStatus, error
 		}
 	}
 	pollNow := true
+	var retry []string // signalled ids whose ingest failed: tried again after the next wait
 	for round := 0; ; round++ {
 		if !pollNow && len(pending) == 0 {
 			timerCtx, cancel := workflow.WithCancel(ctx)
@@ -124,12 +125,16 @@ func SalesforceIntake(ctx workflow.Context, in IntakeInput) (IntakeStatus, error
 			sel.AddReceive(signals, func(c workflow.ReceiveChannel, _ bool) { receive(c) })
 			sel.Select(ctx)
 			cancel()
+			pending, retry = append(retry, pending...), nil
 		}
 		drain()
 		changed := false
 		for _, id := range unique(pending) {
-			c, _ := r.ingest(id)
+			c, ok := r.ingest(id)
 			changed = changed || c
+			if !ok {
+				retry = append(retry, id)
+			}
 		}
 		pending = nil
 		if pollNow {
@@ -146,7 +151,7 @@ func SalesforceIntake(ctx workflow.Context, in IntakeInput) (IntakeStatus, error
 			next := in
 			st.Runs++
 			next.Watermark, next.Status, next.Seen = st.Watermark, st, r.seenList()
-			next.Pending = unique(pending)
+			next.Pending = unique(append(retry, pending...))
 			if len(next.Pending) > maxPendingCarried {
 				next.Pending = next.Pending[:maxPendingCarried] // the rest are found by the poll of the next run
 			}

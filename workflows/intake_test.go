@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -143,5 +145,33 @@ func TestIntakeFailedIngestHoldsTheWatermark(t *testing.T) {
 	}
 	if !strings.Contains(next.Status.LastError, "ingest "+oppA) || next.Status.Unchanged != 1 {
 		t.Fatalf("status = %+v", next.Status)
+	}
+}
+
+// TestIntakeRetriesAFailedSignalledDeal: a signalled deal whose ingest fails (Salesforce down past the activity's
+// budget) is tried again after the next wait, not dropped.
+func TestIntakeRetriesAFailedSignalledDeal(t *testing.T) {
+	env := newIntakeEnv(t)
+	var in *activities.Intake
+	start := env.Now()
+	env.OnActivity(in.PollDeals, mock.Anything, mock.Anything).Return(activities.PollDealsOutput{}, nil)
+	env.OnActivity(in.ReconcileCRM, mock.Anything, mock.Anything).Return(activities.CRMReconcileOutput{Status: "green"}, nil)
+	executions := 0
+	env.OnActivity(in.IngestDeal, mock.Anything, activities.IngestDealInput{OpportunityID: oppC}).Return(
+		func(ctx context.Context, _ activities.IngestDealInput) (activities.IngestDealOutput, error) {
+			if activity.GetInfo(ctx).Attempt == 1 {
+				executions++
+			}
+			if executions == 1 { // every attempt of the first execution fails
+				return activities.IngestDealOutput{}, errors.New("salesforce: 503 Service Unavailable")
+			}
+			return activities.IngestDealOutput{Outcome: activities.IngestCreated, ContractID: "ctr_sf_" + oppC, Version: 1, SystemModstamp: start}, nil
+		})
+	env.OnActivity(in.WriteBack, mock.Anything, mock.Anything).Return(activities.DealWriteBackOutput{Written: true}, nil).Once()
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalDealChanged, oppC) }, 10*time.Second)
+	env.ExecuteWorkflow(SalesforceIntake, IntakeInput{PollInterval: time.Minute, MaxRounds: 3})
+	next := continued(t, env)
+	if next.Status.Ingested != 1 || executions != 2 || len(next.Pending) != 0 {
+		t.Fatalf("status %+v after %d executions, pending %v", next.Status, executions, next.Pending)
 	}
 }

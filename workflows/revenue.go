@@ -22,7 +22,8 @@ func RevenueID(entity, month string) string { return fmt.Sprintf("revrec/%s/%s",
 type RecognizeRevenueInput struct {
 	Entity string `json:"entity"`
 	Month  string `json:"month"` // YYYY-MM
-	// Amendments are revenue ops' accounting methods for contract amendments (see activities.AmendmentMethod).
+	// Amendments are revenue ops' accounting methods for contract amendments, needed once per amendment
+	// (later runs reuse the recorded method; see activities.RecognizeInput).
 	Amendments []activities.AmendmentMethod `json:"amendments,omitempty"`
 }
 

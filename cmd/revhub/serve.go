@@ -13,13 +13,16 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/codec"
 	"github.com/revhub/revhub/internal/devhub"
+	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
 	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/worker"
+	"github.com/revhub/revhub/workflows"
 )
 
 // loadCodec reads the payload codec keys (REVHUB_CODEC_KEYS or REVHUB_CODEC_KEYS_FILE); without
@@ -50,7 +53,7 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "run the HTTP API (events, meters, contracts, invoices, reports, webhooks, close controls)",
-		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), salesforceFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
 			&cli.StringSliceFlag{Name: "codec-cors-origin", Value: []string{"http://localhost:8233", "http://127.0.0.1:8233"}, Usage: "Temporal UI origins allowed to call the codec endpoint", Sources: cli.EnvVars("REVHUB_CODEC_CORS_ORIGINS")},
 		}),
@@ -82,8 +85,13 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			sfPush, err := salesforceVerifier(pool)
+			if err != nil {
+				return err
+			}
 			caps := api.Capabilities{
 				Pool: pool, Temporal: tc, Log: log,
+				SalesforceVerifier: sfPush, IntakeTaskQueue: cmd.String(flagTaskQueue),
 				Codec:    api.CodecOptions{Codec: cdc, AllowedOrigins: cmd.StringSlice("codec-cors-origin")},
 				Payments: api.PaymentDeps{Service: payment.NewService(pool, gw.Registry, log), Stripe: gw.Stripe, PayPal: gw.PayPal, Log: log},
 			}
@@ -99,7 +107,7 @@ func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "run the Temporal worker that executes revhub's workflows and activities",
-		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), paymentFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), paymentFlags(), salesforceFlags(), netsuiteFlags(), []cli.Flag{
 			&cli.DurationFlag{Name: "late-grace", Value: 2 * time.Hour, Usage: "late-event grace window after a billing period's end", Sources: cli.EnvVars("REVHUB_LATE_GRACE")},
 			&cli.IntFlag{Name: "max-concurrent-activities", Value: 200, Usage: "activities this worker runs at once", Sources: cli.EnvVars("REVHUB_WORKER_MAX_ACTIVITIES")},
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before starting", Sources: cli.EnvVars("REVHUB_MIGRATE")},
@@ -131,10 +139,39 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			w, err := worker.New(ctx, tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))},
-				worker.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")})
+			deps := activities.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")}
+			crm, err := salesforceClient(cmd, log)
 			if err != nil {
 				return err
+			}
+			if crm != nil {
+				deps.Salesforce = crm
+			}
+			erp, erpMap, err := netsuiteClient(cmd, log)
+			if err != nil {
+				return err
+			}
+			if erp != nil {
+				if err := erpMap.Validate(ledger.DefaultChart()); err != nil {
+					return fmt.Errorf("--netsuite-mapping: %w", err)
+				}
+				deps.NetSuite, deps.NetSuiteMapping = erp, erpMap
+			}
+			w, err := worker.New(ctx, tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))}, deps)
+			if err != nil {
+				return err
+			}
+			if crm != nil {
+				if _, err := workflows.EnsureIntake(ctx, tc, cmd.String(flagTaskQueue), workflows.IntakeInput{}); err != nil {
+					return fmt.Errorf("start the salesforce intake: %w", err)
+				}
+			}
+			if erp != nil {
+				for _, e := range cmd.StringSlice("erp-entities") {
+					if err := workflows.EnsureERPSchedule(ctx, tc, e, cmd.String(flagTaskQueue), cmd.Duration("erp-sync-every")); err != nil {
+						return fmt.Errorf("erp sync schedule of %s: %w", e, err)
+					}
+				}
 			}
 			log.Info("worker running", "task_queue", cmd.String(flagTaskQueue))
 			return worker.Run(ctx, w)

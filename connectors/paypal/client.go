@@ -32,11 +32,18 @@ type Config struct {
 	ClientID     string        // REST app client id
 	Secret       string        // REST app secret
 	WebhookID    string        // id of the webhook subscription, for signature verification
-	HTTPClient   *http.Client  // optional
+	HTTPClient   *http.Client  // optional; without it each attempt is bounded by AttemptTimeout
 	RetryMax     int           // retries of 429, 5xx and network errors; default 4
 	RetryWaitMin time.Duration // default 200ms; Retry-After wins when PayPal sends it
 	RetryWaitMax time.Duration // default 5s
-	Logger       *slog.Logger
+	// AttemptTimeout bounds one HTTP attempt when HTTPClient is not given (default 60s).
+	AttemptTimeout time.Duration
+	Logger         *slog.Logger
+	// WebhookTolerance is how far a delivery's PAYPAL-TRANSMISSION-TIME may be from now (default
+	// DefaultWebhookTolerance); PayPal's own verification does not check it.
+	WebhookTolerance time.Duration
+	// Now is the clock for the webhook tolerance (default time.Now).
+	Now func() time.Time
 }
 
 // Client talks to PayPal's REST API.
@@ -79,6 +86,11 @@ func New(cfg Config) (*Client, error) {
 	rc := retryablehttp.NewClient()
 	if cfg.HTTPClient != nil {
 		rc.HTTPClient = cfg.HTTPClient
+	} else {
+		if cfg.AttemptTimeout <= 0 {
+			cfg.AttemptTimeout = 60 * time.Second
+		}
+		rc.HTTPClient.Timeout = cfg.AttemptTimeout
 	}
 	rc.RetryMax = max(cfg.RetryMax, 0)
 	rc.RetryWaitMin, rc.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax

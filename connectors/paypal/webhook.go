@@ -7,7 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
+
+// DefaultWebhookTolerance is how far a delivery's PAYPAL-TRANSMISSION-TIME may be from now. Each
+// delivery attempt (retries and resends included) is a new transmission with its own time.
+const DefaultWebhookTolerance = 5 * time.Minute
 
 // ErrBadSignature means PayPal did not confirm a webhook's signature.
 var ErrBadSignature = errors.New("paypal webhook: signature not verified")
@@ -40,6 +45,9 @@ func (c *Client) VerifyWebhook(ctx context.Context, h http.Header, body []byte) 
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: missing headers %v", ErrBadSignature, missing)
 	}
+	if err := c.checkTransmissionTime(req.TransmissionTime); err != nil {
+		return err
+	}
 	if !json.Valid(body) {
 		return fmt.Errorf("%w: body is not JSON", ErrBadSignature)
 	}
@@ -58,6 +66,26 @@ func (c *Client) VerifyWebhook(ctx context.Context, h http.Header, body []byte) 
 	}
 	if resp.Status != "SUCCESS" {
 		return fmt.Errorf("%w: verification_status %s", ErrBadSignature, resp.Status)
+	}
+	return nil
+}
+
+// checkTransmissionTime refuses a delivery sent outside the tolerance: a captured delivery
+// replayed later verifies at PayPal (the signature covers the time, not its age).
+func (c *Client) checkTransmissionTime(v string) error {
+	sent, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return fmt.Errorf("%w: PAYPAL-TRANSMISSION-TIME %q is not an RFC 3339 time", ErrBadSignature, v)
+	}
+	tol, now := c.cfg.WebhookTolerance, time.Now
+	if tol <= 0 {
+		tol = DefaultWebhookTolerance
+	}
+	if c.cfg.Now != nil {
+		now = c.cfg.Now
+	}
+	if age := now().Sub(sent); age > tol || age < -tol {
+		return fmt.Errorf("%w: PAYPAL-TRANSMISSION-TIME %s is outside the tolerance of %s", ErrBadSignature, sent.UTC().Format(time.RFC3339), tol)
 	}
 	return nil
 }

@@ -144,7 +144,10 @@ func (v *Verifier) Verify(ctx context.Context, h http.Header, body []byte) (Noti
 	if !matched {
 		return Notification{}, ErrBadSignature
 	}
-	first, err := v.Replays.FirstSeen(ctx, "salesforce-notify:"+sigText, ts.Add(v.Tolerance))
+	// The replay key is the signed content (timestamp and body), not the header text: appending
+	// parts to the signature header must not make an old delivery look new.
+	signed := sha256.Sum256(append([]byte(strconv.FormatInt(unix, 10)+"."), body...))
+	first, err := v.Replays.FirstSeen(ctx, "salesforce-notify:"+hex.EncodeToString(signed[:]), ts.Add(v.Tolerance))
 	if err != nil {
 		return Notification{}, fmt.Errorf("salesforce notification: replay check: %w", err)
 	}

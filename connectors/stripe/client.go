@@ -202,6 +202,9 @@ func PaymentIntentCharge(pi *stripe.PaymentIntent) (provider.Charge, error) {
 	if err != nil {
 		return provider.Charge{}, fmt.Errorf("payment intent %s: currency: %w", pi.ID, err)
 	}
+	if pi.Amount < 0 {
+		return provider.Charge{}, fmt.Errorf("payment intent %s: amount: must not be negative, got %d", pi.ID, pi.Amount)
+	}
 	amt, err := money.MinorToDecimal(pi.Amount, cur)
 	if err != nil {
 		return provider.Charge{}, err

@@ -218,3 +218,26 @@ func scanVersions(rows pgx.Rows) ([]Version, error) {
 		return v, nil
 	})
 }
+
+// ListByEntity loads every contract with a version billed from a billing entity, ordered by contract id.
+func ListByEntity(ctx context.Context, q db.Querier, billingEntity string) ([]Contract, error) {
+	rows, err := q.Query(ctx, `
+		SELECT document FROM contract_versions
+		WHERE contract_id IN (SELECT contract_id FROM contract_versions WHERE billing_entity = $1)
+		ORDER BY contract_id, version`, billingEntity)
+	if err != nil {
+		return nil, fmt.Errorf("list contracts of entity %s: %w", billingEntity, err)
+	}
+	vs, err := scanVersions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list contracts of entity %s: %w", billingEntity, err)
+	}
+	var out []Contract
+	for _, v := range vs {
+		if len(out) == 0 || out[len(out)-1].ID != v.ContractID {
+			out = append(out, Contract{ID: v.ContractID})
+		}
+		out[len(out)-1].Versions = append(out[len(out)-1].Versions, v)
+	}
+	return out, nil
+}

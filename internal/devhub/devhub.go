@@ -128,7 +128,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	// Worker.
-	w, err := worker.New(ctx, tc, worker.Options{TaskQueue: o.TaskQueue}, worker.Deps{Pool: pool, Log: log, Payments: svc.payments})
+	w, err := worker.New(ctx, tc, worker.Options{TaskQueue: o.TaskQueue}, svc.workerDeps(pool, log))
 	if err != nil {
 		return err
 	}

@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
-
-	nsfake "github.com/revhub/revhub/connectors/netsuite/fake"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -18,17 +15,21 @@ import (
 // startFakes runs the fake Salesforce, NetSuite and PayPal servers. Each capability adds its fake here.
 func startFakes(ctx context.Context, g *errgroup.Group, o Options, log *slog.Logger) ([]Endpoint, error) {
 	var eps []Endpoint
-	ns := nsfake.New(nsfake.Options{Logger: log.With("fake", "netsuite")})
-	nsURL, err := serveFake(ctx, g, log, "netsuite", net.JoinHostPort(o.FakesHost, strconv.Itoa(o.NetSuitePort)), ns.Handler())
+	ns, err := startNetSuiteFake(ctx, g, o, log)
 	if err != nil {
 		return nil, err
 	}
+	eps = append(eps, ns...)
 	pays, err := startPaymentFakes(ctx, g, o, log)
 	if err != nil {
 		return nil, err
 	}
 	eps = append(eps, pays...)
-	eps = append(eps, Endpoint{"fake NetSuite", nsURL, "account " + nsfake.DefaultAccountID + ", TBA with fake.DefaultCredentials; control API under /__fake/"})
+	sf, err := startSalesforceFake(ctx, g, o, log)
+	if err != nil {
+		return nil, err
+	}
+	eps = append(eps, sf...)
 	return eps, nil
 }
 

@@ -33,6 +33,8 @@ type seedStep struct {
 // seedSteps run in order on every `revhub dev` start; each must be idempotent.
 var seedSteps = []seedStep{
 	{"dev API key", seedAPIKey},
+	{"salesforce intake", seedSalesforceIntake},
+	{"erp sync schedules", seedERPSchedules},
 }
 
 // seed runs every step; this is the one place demo data comes from.

@@ -13,4 +13,10 @@ func Register(w worker.Registry, a *activities.Set) {
 	w.RegisterWorkflow(workflows.Collect)
 	w.RegisterActivity(a.Billing)
 	w.RegisterActivity(a.Collection)
+	w.RegisterWorkflow(workflows.RecognizeRevenue)
+	w.RegisterActivity(a.Revenue)
+	w.RegisterWorkflow(workflows.SalesforceIntake)
+	w.RegisterActivity(a.Intake)
+	w.RegisterWorkflow(workflows.ERPSync)
+	w.RegisterActivity(a.ERP)
 }

@@ -4,27 +4,12 @@ package worker
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/internal/ledger"
-	"github.com/revhub/revhub/internal/payment"
 )
-
-// Deps are what the activities need.
-type Deps struct {
-	Pool     *pgxpool.Pool
-	Log      *slog.Logger
-	Payments *payment.Service // provider registry with its idempotency records
-	Chart    *ledger.Chart    // nil: the default chart
-	// LateGrace is the late-event grace window after a billing period's end.
-	LateGrace time.Duration
-}
 
 // Options tune the worker.
 type Options struct {
@@ -35,7 +20,7 @@ type Options struct {
 
 // New creates a worker on the task queue with every workflow and activity registered. It syncs
 // the chart of accounts first, since every posting references stored accounts.
-func New(ctx context.Context, c client.Client, o Options, d Deps) (worker.Worker, error) {
+func New(ctx context.Context, c client.Client, o Options, d activities.Deps) (worker.Worker, error) {
 	if o.TaskQueue == "" {
 		return nil, fmt.Errorf("task queue: must not be empty")
 	}
@@ -51,9 +36,7 @@ func New(ctx context.Context, c client.Client, o Options, d Deps) (worker.Worker
 		MaxConcurrentActivityExecutionSize:     orDefault(o.MaxConcurrentActivities, 200),
 		MaxConcurrentWorkflowTaskExecutionSize: orDefault(o.MaxConcurrentWorkflowTasks, 100),
 	})
-	Register(w, activities.New(activities.Deps{
-		Pool: d.Pool, Log: d.Log, Chart: d.Chart, Payments: d.Payments, LateGrace: d.LateGrace,
-	}))
+	Register(w, activities.New(d))
 	return w, nil
 }
 
