@@ -183,7 +183,9 @@ func draftOutput(inv invoice.Invoice, v contract.Version) DraftOutput {
 	}
 }
 
-// meteredUsage reads the period's quantities per meter (and group) from the usage rollups.
+// meteredUsage reads the period's quantities per meter (and group) from the usage rollups, and
+// the individual transactions of meters priced as a percentage of volume (whose per-transaction
+// fee, minimum and maximum need each event).
 func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, error) {
 	var u rating.Usage
 	subject := cy.version.Customer.ExternalID
@@ -192,12 +194,37 @@ func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, err
 		return u, fmt.Errorf("list meters: %w", err)
 	}
 	meters := usage.NewMeterSet(all)
+	perEvent := map[string]bool{}
+	for _, c := range cy.contract.Versions {
+		for _, comp := range c.Components {
+			if comp.Model == contract.Percentage {
+				perEvent[comp.Meter] = true
+			}
+		}
+	}
 	for _, m := range cy.version.Meters {
 		um := meters.Get(m.ID)
 		if um == nil {
 			return u, permanent(ErrInvalidContract, fmt.Errorf("meters[%s]: contract %s prices meter %q, which is not defined in revhub", m.ID, cy.contract.ID, m.ID))
 		}
+		if perEvent[m.ID] {
+			rs, err := usage.Readings(ctx, a.deps.Pool, um, subject, cy.start, cy.end)
+			if err != nil {
+				return u, fmt.Errorf("read transactions of meter %s for %s: %w", m.ID, subject, err)
+			}
+			for _, r := range rs {
+				u.Transactions = append(u.Transactions, rating.Transaction{ID: r.ID, Meter: m.ID, Group: r.Groups[m.GroupBy],
+					Date: contract.DateOf(r.Time), Amount: r.Value})
+			}
+			continue
+		}
+		// Additive meters come in daily buckets: dated quantities let the rating engine split a period
+		// at an amendment. MAX, LATEST and UNIQUE_COUNT are not additive, so they come as one value.
 		p := usage.QueryParams{Meter: m.ID, Subject: subject, From: cy.start, To: cy.end}
+		additive := um.Aggregation == usage.Sum || um.Aggregation == usage.Count
+		if additive {
+			p.Window = usage.WindowDay
+		}
 		if m.GroupBy != "" {
 			p.GroupBy = []string{m.GroupBy}
 		}
@@ -207,6 +234,9 @@ func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, err
 		}
 		for _, r := range rows {
 			q := rating.Quantity{Meter: m.ID, Value: r.Value}
+			if additive {
+				q.Date = contract.DateOf(r.WindowStart)
+			}
 			if m.GroupBy != "" {
 				q.Group = r.Groups[m.GroupBy]
 			}

@@ -34,6 +34,8 @@ type Deps struct {
 	Salesforce SalesforceCRM
 	// CRMTolerance is how far the CRM reconciliation may be off before it blocks; zero allows no difference.
 	CRMTolerance recon.Tolerance
+	// CloseTolerances are the tolerances of the month-end close's own checks; the zero Config allows no difference.
+	CloseTolerances recon.Config
 }
 
 // Set is every activity struct, registered on the worker together.
@@ -43,6 +45,7 @@ type Set struct {
 	Revenue    *Revenue
 	ERP        *ERP
 	Intake     *Intake
+	Close      *Close
 }
 
 // New builds the activity set over d.
@@ -60,5 +63,5 @@ func New(d Deps) *Set {
 		d.PaymentTermsDays = 30
 	}
 	dp := &d
-	return &Set{Billing: &Billing{deps: dp}, Collection: &Collection{deps: dp}, Revenue: &Revenue{deps: dp}, ERP: &ERP{deps: dp}, Intake: &Intake{deps: dp}}
+	return &Set{Billing: &Billing{deps: dp}, Collection: &Collection{deps: dp}, Revenue: &Revenue{deps: dp}, ERP: &ERP{deps: dp}, Intake: &Intake{deps: dp}, Close: &Close{deps: dp}}
 }

@@ -19,10 +19,11 @@ const (
 // nonRetryable lists the error types no activity retries.
 var nonRetryable = []string{ErrInvalidInput, ErrInvalidContract, ErrUnmappableDeal, ErrKeyConflict, ErrInvoiceStateRule}
 
-// dbActivity is for activities that only touch PostgreSQL: quick, retried for a long time.
+// dbActivity is for activities that only touch PostgreSQL: quick (so a worker that dies mid-call
+// is noticed within the timeout), retried for a long time.
 func dbActivity(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout: 45 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,

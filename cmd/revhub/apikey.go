@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 
 	"github.com/revhub/revhub/internal/apikey"
@@ -15,7 +17,7 @@ import (
 )
 
 func apikeyCommand() *cli.Command {
-	withDB := func(action func(ctx context.Context, cmd *cli.Command, q db.Querier) error) cli.ActionFunc {
+	withDB := func(action func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error) cli.ActionFunc {
 		return func(ctx context.Context, cmd *cli.Command) error {
 			pool, err := db.Open(ctx, cmd.String(flagDatabaseURL), db.PoolOptions{MaxConns: 2})
 			if err != nil {
@@ -38,8 +40,9 @@ func apikeyCommand() *cli.Command {
 					&cli.StringFlag{Name: "scopes", Value: "read", Usage: "comma-separated scopes: " + strings.Join(apikey.KnownScopes, ", ")},
 					&cli.IntFlag{Name: "rate-limit", Value: 0, Usage: "requests per second allowed for this key (0: unlimited)"},
 					&cli.DurationFlag{Name: "expires-in", Usage: "key lifetime (0: never expires)"},
+					&cli.StringFlag{Name: "reason", Usage: "why, for the audit log"},
 					actor),
-				Action: withDB(func(ctx context.Context, cmd *cli.Command, q db.Querier) error {
+				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					var exp *time.Time
 					if d := cmd.Duration("expires-in"); d > 0 {
 						t := time.Now().Add(d)
@@ -49,11 +52,17 @@ func apikeyCommand() *cli.Command {
 					for i := range scopes {
 						scopes[i] = strings.TrimSpace(scopes[i])
 					}
-					c, err := apikey.Create(ctx, q, cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp)
-					if err != nil {
+					var c apikey.Created
+					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
+						var err error
+						if c, err = apikey.Create(ctx, tx, cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp); err != nil {
+							return err
+						}
+						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.create", c.Key.ID, cmd.String("reason"),
+							map[string]any{"name": c.Key.Name, "scopes": c.Key.Scopes, "rate_limit": c.Key.RateLimit, "expires_at": c.Key.ExpiresAt})
 						return err
-					}
-					if _, err := audit.Record(ctx, q, cmd.String("actor"), "apikey.create", c.Key.ID, "", map[string]any{"name": c.Key.Name, "scopes": c.Key.Scopes}); err != nil {
+					})
+					if err != nil {
 						return err
 					}
 					fmt.Fprintf(cmd.Root().ErrWriter, "created %s (%s) with scopes %s; the secret below is shown only once\n", c.Key.ID, c.Key.Name, strings.Join(c.Key.Scopes, ","))
@@ -65,8 +74,8 @@ func apikeyCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list keys (never their secrets)",
 				Flags: databaseFlags(),
-				Action: withDB(func(ctx context.Context, cmd *cli.Command, q db.Querier) error {
-					keys, err := apikey.List(ctx, q)
+				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
+					keys, err := apikey.List(ctx, pool)
 					if err != nil {
 						return err
 					}
@@ -86,34 +95,43 @@ func apikeyCommand() *cli.Command {
 				Name:      "revoke",
 				Usage:     "revoke a key now",
 				ArgsUsage: "KEY_ID",
-				Flags:     append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Usage: "why, for the audit log"}),
-				Action: withDB(func(ctx context.Context, cmd *cli.Command, q db.Querier) error {
+				Flags:     append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"}),
+				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					if err := apikey.Revoke(ctx, q, id, time.Now()); err != nil {
+					return db.InTx(ctx, pool, func(tx pgx.Tx) error {
+						if err := apikey.Revoke(ctx, tx, id, time.Now()); err != nil {
+							return err
+						}
+						_, err := audit.Record(ctx, tx, cmd.String("actor"), "apikey.revoke", id, cmd.String("reason"), nil)
 						return err
-					}
-					_, err := audit.Record(ctx, q, cmd.String("actor"), "apikey.revoke", id, cmd.String("reason"), nil)
-					return err
+					})
 				}),
 			},
 			{
 				Name:      "rotate",
 				Usage:     "create a replacement key and revoke the old one after a grace period",
 				ArgsUsage: "KEY_ID",
-				Flags:     append(databaseFlags(), actor, &cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}),
-				Action: withDB(func(ctx context.Context, cmd *cli.Command, q db.Querier) error {
+				Flags: append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"},
+					&cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}),
+				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					c, err := apikey.Rotate(ctx, q, id, time.Now(), cmd.Duration("grace"))
-					if err != nil {
+					var c apikey.Created
+					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
+						var err error
+						if c, err = apikey.Rotate(ctx, tx, id, time.Now(), cmd.Duration("grace")); err != nil {
+							return err
+						}
+						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.rotate", id, cmd.String("reason"),
+							map[string]any{"new_key": c.Key.ID, "grace_seconds": int64(cmd.Duration("grace") / time.Second)})
 						return err
-					}
-					if _, err := audit.Record(ctx, q, cmd.String("actor"), "apikey.rotate", id, "", map[string]any{"new_key": c.Key.ID, "grace": cmd.Duration("grace").String()}); err != nil {
+					})
+					if err != nil {
 						return err
 					}
 					fmt.Fprintf(cmd.Root().ErrWriter, "created %s replacing %s (old key works until %s); the secret below is shown only once\n", c.Key.ID, id, time.Now().Add(cmd.Duration("grace")).Format(time.RFC3339))

@@ -42,6 +42,7 @@ func rootCommand() *cli.Command {
 			reportCommand(),
 			usageCommand(),
 			benchCommand(),
+			closeCommand(),
 			versionCommand(),
 		},
 	}

@@ -20,7 +20,9 @@ import (
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
+	"github.com/revhub/revhub/internal/recon"
 	"github.com/revhub/revhub/internal/server"
+	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/internal/worker"
 	"github.com/revhub/revhub/workflows"
 )
@@ -55,6 +57,8 @@ func apiCommand() *cli.Command {
 		Usage: "run the HTTP API (events, meters, contracts, invoices, reports, webhooks, close controls)",
 		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), salesforceFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
+			&cli.StringFlag{Name: "meters-file", Usage: "YAML file of meters created (or checked unchanged) at start (docs/usage.md)", Sources: cli.EnvVars("REVHUB_METERS_FILE")},
+			&cli.IntFlag{Name: "ingest-max-in-flight", Value: 4, Usage: "event batches committed at once; more waiting get 503 with Retry-After", Sources: cli.EnvVars("REVHUB_INGEST_MAX_IN_FLIGHT")},
 			&cli.StringSliceFlag{Name: "codec-cors-origin", Value: []string{"http://localhost:8233", "http://127.0.0.1:8233"}, Usage: "Temporal UI origins allowed to call the codec endpoint", Sources: cli.EnvVars("REVHUB_CODEC_CORS_ORIGINS")},
 		}),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -85,13 +89,22 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if path := cmd.String("meters-file"); path != "" {
+				if _, err := usage.LoadMeterFile(ctx, pool, path); err != nil {
+					return fmt.Errorf("--meters-file: %w", err)
+				}
+			}
+			ing, err := usage.NewIngester(ctx, pool, usage.IngesterOptions{MaxInFlight: int(cmd.Int("ingest-max-in-flight")), Logger: log})
+			if err != nil {
+				return err
+			}
 			sfPush, err := salesforceVerifier(pool)
 			if err != nil {
 				return err
 			}
 			caps := api.Capabilities{
-				Pool: pool, Temporal: tc, Log: log,
-				SalesforceVerifier: sfPush, IntakeTaskQueue: cmd.String(flagTaskQueue),
+				Pool: pool, Temporal: tc, Log: log, Usage: ing,
+				SalesforceVerifier: sfPush, IntakeTaskQueue: cmd.String(flagTaskQueue), CloseTaskQueue: cmd.String(flagTaskQueue),
 				Codec:    api.CodecOptions{Codec: cdc, AllowedOrigins: cmd.StringSlice("codec-cors-origin")},
 				Payments: api.PaymentDeps{Service: payment.NewService(pool, gw.Registry, log), Stripe: gw.Stripe, PayPal: gw.PayPal, Log: log},
 			}
@@ -108,6 +121,8 @@ func workerCommand() *cli.Command {
 		Name:  "worker",
 		Usage: "run the Temporal worker that executes revhub's workflows and activities",
 		Flags: concat(databaseFlags(), temporalFlags(), logFlags(), paymentFlags(), salesforceFlags(), netsuiteFlags(), []cli.Flag{
+			&cli.StringSliceFlag{Name: "close-entities", Usage: "billing entities whose month-end close (and billing cycles) run on a monthly schedule", Sources: cli.EnvVars("REVHUB_CLOSE_ENTITIES")},
+			&cli.StringFlag{Name: "close-tolerances", Usage: "YAML file of reconciliation tolerances per check (docs/reconciliation.md); default: no difference allowed", Sources: cli.EnvVars("REVHUB_CLOSE_TOLERANCES")},
 			&cli.DurationFlag{Name: "late-grace", Value: 2 * time.Hour, Usage: "late-event grace window after a billing period's end", Sources: cli.EnvVars("REVHUB_LATE_GRACE")},
 			&cli.IntFlag{Name: "max-concurrent-activities", Value: 200, Usage: "activities this worker runs at once", Sources: cli.EnvVars("REVHUB_WORKER_MAX_ACTIVITIES")},
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before starting", Sources: cli.EnvVars("REVHUB_MIGRATE")},
@@ -164,6 +179,18 @@ func workerCommand() *cli.Command {
 			if crm != nil {
 				if _, err := workflows.EnsureIntake(ctx, tc, cmd.String(flagTaskQueue), workflows.IntakeInput{}); err != nil {
 					return fmt.Errorf("start the salesforce intake: %w", err)
+				}
+			}
+			if path := cmd.String("close-tolerances"); path != "" {
+				tol, err := recon.LoadConfig(path)
+				if err != nil {
+					return fmt.Errorf("--close-tolerances: %w", err)
+				}
+				deps.CloseTolerances = tol
+			}
+			for _, e := range cmd.StringSlice("close-entities") {
+				if err := workflows.EnsureCloseSchedule(ctx, tc, cmd.String(flagTaskQueue), workflows.ScheduledCloseInput{Entity: e}); err != nil {
+					return fmt.Errorf("close schedule of %s: %w", e, err)
 				}
 			}
 			if erp != nil {

@@ -87,11 +87,12 @@ func (b *progressBar) update(p usage.ImportProgress) {
 	}
 	const width = 30
 	filled := width
-	pct := "100.0"
+	permille := int64(1000)
 	if p.TotalBytes > 0 {
 		filled = int(p.Bytes * width / p.TotalBytes)
-		pct = fmt.Sprintf("%5.1f", float64(p.Bytes*1000/p.TotalBytes)/10)
+		permille = p.Bytes * 1000 / p.TotalBytes
 	}
+	pct := fmt.Sprintf("%3d.%d", permille/10, permille%10)
 	rate := int64(0)
 	if s := time.Since(b.start).Milliseconds(); s > 0 {
 		rate = p.Events * 1000 / s

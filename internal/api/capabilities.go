@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/revhub/revhub/connectors/salesforce"
+	"github.com/revhub/revhub/internal/usage"
 )
 
 // Capabilities are the services behind the capability routes. Each capability adds its fields
@@ -23,6 +24,10 @@ type Capabilities struct {
 	SalesforceVerifier *salesforce.Verifier
 	// IntakeTaskQueue is the worker task queue the Salesforce intake workflow runs on.
 	IntakeTaskQueue string
+	// CloseTaskQueue is the worker task queue the month-end close runs on; empty means IntakeTaskQueue.
+	CloseTaskQueue string
+	// Usage ingests events and answers meter queries (usage.NewIngester; run its meters file first).
+	Usage *usage.Ingester
 }
 
 // CapabilityRoutes is the production list of capability routes.
@@ -32,6 +37,9 @@ func CapabilityRoutes(c Capabilities) []Route {
 	out = append(out, PaymentRoutes(c.Payments)...)
 	out = append(out, revenueRoutes(c)...)
 	out = append(out, salesforceRoutes(c)...)
+	out = append(out, apiKeyRoutes(c)...)
+	out = append(out, closeRoutes(c)...)
+	out = append(out, UsageRoutes(c.Usage, c.Log)...)
 	return out
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -44,4 +45,30 @@ func (c *keyCache) put(raw string, k apikey.Key, now time.Time) {
 		clear(c.m)
 	}
 	c.m[h] = cachedKey{key: k, at: now}
+}
+
+// forget drops every cached entry of key id, so a revocation is honoured at once by this process.
+func (c *keyCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.ID == id {
+			delete(c.m, h)
+		}
+	}
+}
+
+type keyCacheCtx struct{}
+
+// withKeyCache lets handlers reach the serving process's key cache (to forget a revoked key).
+func withKeyCache(ctx context.Context, c *keyCache) context.Context {
+	return context.WithValue(ctx, keyCacheCtx{}, c)
+}
+
+// forgetCachedKey drops key id from the key cache of the process serving ctx; other processes
+// stop accepting it when their cache entry expires (at most the cache TTL, 5 s).
+func forgetCachedKey(ctx context.Context, id string) {
+	if c, ok := ctx.Value(keyCacheCtx{}).(*keyCache); ok {
+		c.forget(id)
+	}
 }

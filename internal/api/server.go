@@ -193,7 +193,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				WriteError(sw, Errorf(http.StatusTooManyRequests, "rate_limited", "", "API key %s exceeds its limit of %d requests per second", key.Prefix, key.RateLimit))
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, key))
+			r = r.WithContext(withKeyCache(context.WithValue(r.Context(), ctxKey{}, key), s.keys))
 		}
 		rt.Handler(sw, r)
 	})

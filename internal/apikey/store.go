@@ -11,6 +11,12 @@ import (
 	"github.com/revhub/revhub/internal/db"
 )
 
+// ErrNotFound is returned for an id that names no key.
+var ErrNotFound = errors.New("api key not found")
+
+// ErrNotRotatable is returned when rotating a key that is revoked, expired or already rotated.
+var ErrNotRotatable = errors.New("api key is revoked, expired or already rotated")
+
 // Created is the result of Create: the full secret is returned once and never stored.
 type Created struct {
 	Key    Key
@@ -73,6 +79,18 @@ func Verify(ctx context.Context, q db.Querier, full string, now time.Time) (Key,
 	return k, nil
 }
 
+// Get returns one key by id, without its secret.
+func Get(ctx context.Context, q db.Querier, id string) (Key, error) {
+	k, err := scanKey(q.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Key{}, fmt.Errorf("id: %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Key{}, fmt.Errorf("get api key %s: %w", id, err)
+	}
+	return k, nil
+}
+
 // List returns every key, newest first, without secrets.
 func List(ctx context.Context, q db.Querier) ([]Key, error) {
 	rows, err := q.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at DESC, id`)
@@ -98,23 +116,25 @@ func Revoke(ctx context.Context, q db.Querier, id string, at time.Time) error {
 		return fmt.Errorf("revoke api key %s: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("id: api key %q not found", id)
+		return fmt.Errorf("id: %q: %w", id, ErrNotFound)
 	}
 	return nil
 }
 
 // Rotate creates a replacement key with the same name, scopes and limit, and revokes the old
-// one after grace, so clients can switch without downtime.
+// one after grace, so clients can switch without downtime. A key whose revocation is already
+// scheduled (rotated before) is refused, so a retried rotation does not mint a second key.
+// Run it in a transaction (db.InTx) so the replacement and the revocation land together.
 func Rotate(ctx context.Context, q db.Querier, id string, now time.Time, grace time.Duration) (Created, error) {
 	old, err := scanKey(q.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Created{}, fmt.Errorf("id: api key %q not found", id)
+		return Created{}, fmt.Errorf("id: %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Created{}, fmt.Errorf("rotate api key %s: %w", id, err)
 	}
-	if !old.Active(now) {
-		return Created{}, fmt.Errorf("id: api key %q is revoked or expired and cannot be rotated", id)
+	if !old.Active(now) || old.RevokedAt != nil {
+		return Created{}, fmt.Errorf("id: %q: %w", id, ErrNotRotatable)
 	}
 	c, err := Create(ctx, q, old.Name, old.Scopes, old.RateLimit, old.ExpiresAt)
 	if err != nil {
@@ -128,6 +148,8 @@ func Rotate(ctx context.Context, q db.Querier, id string, now time.Time, grace t
 
 // Touch records that a key was used (best effort, at most once a minute per key).
 func Touch(ctx context.Context, q db.Querier, id string, now time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute')`, id, now)
-	return err
+	if _, err := q.Exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, id, now); err != nil {
+		return fmt.Errorf("touch api key %s: %w", id, err)
+	}
+	return nil
 }

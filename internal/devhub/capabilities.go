@@ -1,6 +1,10 @@
 package devhub
 
 import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,8 +16,14 @@ import (
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
+	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/mappings"
 )
+
+// devMeters are the meters of the demo deals' usage products.
+//
+//go:embed meters.yaml
+var devMeters []byte
 
 // services are the capability services the dev stack's API and worker share.
 type services struct {
@@ -24,10 +34,11 @@ type services struct {
 	erp      *netsuite.Client       // the fake NetSuite account
 	erpMap   *mappings.NetSuiteConfig
 	queue    string // the worker's task queue (the intake runs there)
+	ingest   *usage.Ingester
 }
 
 // newServices builds the dev stack's services against the fakes.
-func newServices(pool *pgxpool.Pool, o Options, log *slog.Logger) (services, error) {
+func newServices(ctx context.Context, pool *pgxpool.Pool, o Options, log *slog.Logger) (services, error) {
 	gw, err := gateway.New(paymentGatewayConfig(o), log)
 	if err != nil {
 		return services{}, err
@@ -44,8 +55,21 @@ func newServices(pool *pgxpool.Pool, o Options, log *slog.Logger) (services, err
 	if err != nil {
 		return services{}, err
 	}
+	meters, err := usage.ParseMeterFile(bytes.NewReader(devMeters))
+	if err != nil {
+		return services{}, fmt.Errorf("dev meters: %w", err)
+	}
+	for _, m := range meters {
+		if _, err := usage.InsertMeter(ctx, pool, m); err != nil {
+			return services{}, fmt.Errorf("dev meter %s: %w", m.Slug, err)
+		}
+	}
+	ing, err := usage.NewIngester(ctx, pool, usage.IngesterOptions{Logger: log})
+	if err != nil {
+		return services{}, err
+	}
 	return services{gateway: gw, payments: payment.NewService(pool, gw.Registry, log), sfPush: salesforcePush(pool), crm: crm,
-		erp: erp, erpMap: erpMap, queue: o.TaskQueue}, nil
+		erp: erp, erpMap: erpMap, queue: o.TaskQueue, ingest: ing}, nil
 }
 
 // workerDeps are the dev worker's activity dependencies.
@@ -58,6 +82,6 @@ func capabilities(pool *pgxpool.Pool, tc client.Client, s services, log *slog.Lo
 	return api.Capabilities{
 		Pool: pool, Temporal: tc, Log: log,
 		Payments:           api.PaymentDeps{Service: s.payments, Stripe: s.gateway.Stripe, PayPal: s.gateway.PayPal, Log: log},
-		SalesforceVerifier: s.sfPush, IntakeTaskQueue: s.queue,
+		SalesforceVerifier: s.sfPush, IntakeTaskQueue: s.queue, CloseTaskQueue: s.queue, Usage: s.ingest,
 	}
 }

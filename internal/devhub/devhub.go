@@ -122,7 +122,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	endpoints = append(endpoints, fakes...)
 
-	svc, err := newServices(pool, o, log)
+	svc, err := newServices(ctx, pool, o, log)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ var seedSteps = []seedStep{
 	{"dev API key", seedAPIKey},
 	{"salesforce intake", seedSalesforceIntake},
 	{"erp sync schedules", seedERPSchedules},
+	{"month-end close", seedClose},
 }
 
 // seed runs every step; this is the one place demo data comes from.

@@ -128,10 +128,10 @@ func convert(i int, w *wireEvent, e *Event, probs []Problem) []Problem {
 	switch {
 	case len(data) == 0 || bytes.Equal(data, []byte("null")):
 		data = nil
-	case data[0] != '{':
-		bad("data", "must be a JSON object")
-	case bytes.Contains(data, []byte(`\u0000`)):
-		bad("data", "must not contain NUL characters (\\u0000)")
+	default:
+		if reason := dataProblem(data); reason != "" {
+			bad("data", reason)
+		}
 	}
 	e.ID, e.Source, e.Type, e.Subject = w.ID, w.Source, w.Type, w.Subject
 	e.SpecVersion, e.DataContentType, e.Data = w.SpecVersion, w.DataContentType, data
@@ -214,4 +214,69 @@ func truncate(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// dataProblem says why data cannot be stored as PostgreSQL jsonb, or "".
+func dataProblem(data []byte) string {
+	switch {
+	case data[0] != '{':
+		return "must be a JSON object"
+	case bytes.Contains(data, []byte(`\u0000`)):
+		return "must not contain NUL characters (\\u0000)"
+	case !utf8.Valid(data):
+		return "must be valid UTF-8"
+	case loneSurrogate(data):
+		return "must not contain unpaired UTF-16 surrogate escapes"
+	}
+	return ""
+}
+
+// loneSurrogate reports a \uD800-\uDFFF escape that is not a high surrogate followed by a low
+// one (PostgreSQL's jsonb refuses those).
+func loneSurrogate(b []byte) bool {
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // skip the escaped character (it may be a backslash)
+			continue
+		}
+		v, ok := hex4(b[i+2:])
+		switch {
+		case !ok || v < 0xD800 || v > 0xDFFF:
+		case v >= 0xDC00:
+			return true // a low surrogate first
+		default:
+			if i+11 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return true
+			}
+			if lo, ok := hex4(b[i+8:]); !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 6
+		}
+		i += 5
+	}
+	return false
+}
+
+func hex4(b []byte) (int, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*16 + int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v*16 + int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v*16 + int(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }

@@ -55,7 +55,9 @@ func (e *Event) ContentHash() [16]byte {
 	h.Write(ts[:])
 	if len(e.Data) > 0 {
 		var buf bytes.Buffer
-		if err := json.Compact(&buf, e.Data); err == nil {
+		if !bytes.ContainsAny(e.Data, " \t\r\n") {
+			h.Write(e.Data) // already compact
+		} else if err := json.Compact(&buf, e.Data); err == nil {
 			h.Write(buf.Bytes())
 		} else {
 			h.Write(e.Data)

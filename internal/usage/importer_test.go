@@ -64,7 +64,7 @@ func TestImportResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
 	if n := count(t, d, `SELECT count(*) FROM usage_events`); n != 25 {
 		t.Fatalf("%d events stored, want 25", n)
 	}
-	if n := count(t, d, `SELECT sum(sum)::int FROM (SELECT sum FROM usage_rollups WHERE meter = 'tokens' UNION ALL SELECT sum FROM usage_rollup_deltas WHERE meter = 'tokens') r`); n != 25*26/2 {
+	if n := count(t, d, `SELECT sum(sum)::int FROM usage_rollups WHERE meter = 'tokens'`); n != 25*26/2 {
 		t.Fatalf("tokens %d, want %d", n, 25*26/2)
 	}
 	// The file's start changed: the checkpoint no longer applies.

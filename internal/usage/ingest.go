@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,18 +22,22 @@ var ErrBusy = errors.New("usage ingestion is at capacity, retry later")
 
 // IngesterOptions tune an Ingester; zero values take the defaults noted on each field.
 type IngesterOptions struct {
-	MaxInFlight   int           // ingest transactions at once (also bounds request bodies in memory); default 4
+	MaxInFlight   int           // ingest transactions at once (also bounds request bodies in memory); default 4, at most 64
 	QueueWait     time.Duration // how long a request may wait for a slot before ErrBusy; default 250ms
 	MaxFutureSkew time.Duration // how far in the future an event time may be; default 5m
 	Logger        *slog.Logger  // default slog.Default()
 	Now           func() time.Time
 }
 
+// maxRollupSlots bounds the rollup rows per meter, subject, hour and group.
+const maxRollupSlots = 64
+
 // Ingester validates, deduplicates and durably stores batches of usage events.
 type Ingester struct {
 	pool       *pgxpool.Pool
 	opts       IngesterOptions
-	slots      chan struct{}
+	slots      chan struct{} // admission: requests holding a body in memory
+	slotIDs    chan int16    // rollup slots of the ingest transactions in flight
 	meters     atomic.Pointer[MeterSet]
 	reloadMu   sync.Mutex
 	lastReload time.Time
@@ -44,6 +49,7 @@ func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) 
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 4
 	}
+	opts.MaxInFlight = min(opts.MaxInFlight, maxRollupSlots)
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = 250 * time.Millisecond
 	}
@@ -56,7 +62,13 @@ func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	in := &Ingester{pool: pool, opts: opts, slots: make(chan struct{}, opts.MaxInFlight)}
+	in := &Ingester{pool: pool, opts: opts, slots: make(chan struct{}, opts.MaxInFlight), slotIDs: make(chan int16, opts.MaxInFlight)}
+	// Rollup slots: distinct per concurrent transaction in this process; a random base keeps
+	// processes apart (a collision only makes two transactions wait, never miscounts).
+	base := rand.IntN(maxRollupSlots)
+	for i := range opts.MaxInFlight {
+		in.slotIDs <- int16((base + i) % maxRollupSlots)
+	}
 	if err := in.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -148,7 +160,8 @@ type prepared struct {
 
 // Ingest checks every event (returning *InvalidError listing all problems, storing nothing), then
 // stores the new events, their rollups and late adjustments in one transaction. The batch is durable
-// when Ingest returns nil. Callers should hold a slot from Acquire.
+// when Ingest returns nil. Events must come from DecodeBatch or DecodeOne (or meet their rules);
+// callers should hold a slot from Acquire.
 func (in *Ingester) Ingest(ctx context.Context, events []Event, opts IngestOptions) (*Result, error) {
 	if len(events) == 0 {
 		return nil, &InvalidError{Problems: []Problem{{Index: -1, Field: "body", Reason: "batch is empty"}}}
@@ -180,8 +193,15 @@ func (in *Ingester) Ingest(ctx context.Context, events []Event, opts IngestOptio
 	if err := in.ensurePartitions(ctx, preps, unique); err != nil {
 		return nil, err
 	}
+	var slot int16
+	select {
+	case slot = <-in.slotIDs:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("ingest: wait for a rollup slot: %w", ctx.Err())
+	}
+	defer func() { in.slotIDs <- slot }()
 	for attempt := 1; ; attempt++ {
-		err = db.InTx(ctx, in.pool, func(tx pgx.Tx) error { return in.merge(ctx, tx, preps, unique, opts) })
+		err = db.InTx(ctx, in.pool, func(tx pgx.Tx) error { return in.merge(ctx, tx, slot, preps, unique, opts) })
 		if err == nil || attempt == 5 {
 			break
 		}
@@ -241,6 +261,12 @@ func (in *Ingester) check(ctx context.Context, events []Event, skip func(i int) 
 		e := &events[i]
 		if e.Time.After(limit) {
 			probs = append(probs, Problem{Index: i, Field: "time", Reason: fmt.Sprintf("is more than %s in the future", in.opts.MaxFutureSkew)})
+		}
+		if len(e.Data) > 0 {
+			if reason := dataProblem(e.Data); reason != "" {
+				probs = append(probs, Problem{Index: i, Field: "data", Reason: reason})
+				continue
+			}
 		}
 		ms := meters.ForType(e.Type)
 		if len(ms) == 0 {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/revhub/revhub/internal/usage"
 )
 
@@ -63,6 +65,42 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			if res.Stored != 10000 {
 				b.Errorf("stored %d of 10000", res.Stored)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRawCopy is the physical reference: PostgreSQL's COPY of the same 10,000-event batches
+// straight into the events table (no dedup, no rollups), two streams like BenchmarkIngest.
+func BenchmarkRawCopy(b *testing.B) {
+	in, _ := newIngester(b)
+	ctx := context.Background()
+	if _, err := in.Pool().Exec(ctx, `SELECT usage_ensure_partition($1)`, t0); err != nil {
+		b.Fatal(err)
+	}
+	cols := []string{"time", "key", "source", "id", "subject", "type", "data", "late"}
+	batches := make(chan [][]any, 4)
+	round := 0
+	go func() {
+		for {
+			round++
+			evs := benchBatch(b, 10000, round)
+			rows := make([][]any, len(evs))
+			for i := range evs {
+				e := &evs[i]
+				k := e.Key()
+				rows[i] = []any{e.Time, [16]byte(k), e.Source, e.ID, e.Subject, e.Type, []byte(e.Data), false}
+			}
+			batches <- rows
+		}
+	}()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := in.Pool().CopyFrom(ctx, pgx.Identifier{"usage_events"}, cols, pgx.CopyFromRows(<-batches)); err != nil {
+				b.Error(err)
+				return
 			}
 		}
 	})

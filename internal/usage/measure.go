@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -28,11 +28,9 @@ type measure struct {
 
 // measureEvent reads every meter of the event's type, appending problems named by data path.
 func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem) ([]measure, []Problem) {
-	var top map[string]json.RawMessage
-	if len(e.Data) > 0 {
-		if err := json.Unmarshal(e.Data, &top); err != nil {
-			return out, append(probs, Problem{Index: i, Field: "data", Reason: "must be a JSON object"})
-		}
+	top, err := members(e.Data, nil)
+	if err != nil {
+		return out, append(probs, Problem{Index: i, Field: "data", Reason: "must be a JSON object"})
 	}
 	for _, m := range meters {
 		ms := measure{meter: m}
@@ -121,6 +119,12 @@ func number(raw json.RawMessage) (decimal.Decimal, string) {
 func scalarText(raw json.RawMessage) (string, string) {
 	switch raw[0] {
 	case '"':
+		if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			if len(raw)-2 > maxAttrLen {
+				return "", fmt.Sprintf("is %d bytes long, at most %d allowed", len(raw)-2, maxAttrLen)
+			}
+			return string(raw[1 : len(raw)-1]), "" // nothing to unescape
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", "must be a valid JSON string"
@@ -139,9 +143,27 @@ func scalarText(raw json.RawMessage) (string, string) {
 	}
 }
 
+// appendJSONString appends s as a JSON string in one canonical form: only '"', '\\' and control
+// characters are escaped, so equal values always give equal text.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
 // groupValues builds the canonical JSON object of a meter's group-by values for one event;
 // a missing or null property groups as "".
-func groupValues(i int, m *Meter, top map[string]json.RawMessage) (string, []Problem) {
+func groupValues(i int, m *Meter, top []member) (string, []Problem) {
 	if len(m.groups) == 0 {
 		return "{}", nil
 	}
@@ -165,10 +187,10 @@ func groupValues(i int, m *Meter, top map[string]json.RawMessage) (string, []Pro
 		if j > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.Quote(g.name))
-		b.WriteByte(':')
-		q, _ := json.Marshal(v)
-		b.Write(q)
+		b.WriteByte('"')
+		b.WriteString(g.name) // names are [a-z0-9_]: nothing to escape
+		b.WriteString(`":`)
+		b.Write(appendJSONString(nil, v))
 	}
 	b.WriteByte('}')
 	return b.String(), probs

@@ -35,48 +35,24 @@ var errMissing = errors.New("missing")
 // errNotObject reports a path that goes through something other than an object.
 var errNotObject = errors.New("is not a JSON object")
 
-// lookup finds the raw JSON value at p given data's decoded top-level members (nil: no data).
-func (p Path) lookup(top map[string]json.RawMessage) (json.RawMessage, error) {
-	cur, ok := top[p[0]]
+// lookup finds the raw JSON value at p given data's top-level members.
+func (p Path) lookup(top []member) (json.RawMessage, error) {
+	cur, ok := get(top, p[0])
 	if !ok {
 		return nil, errMissing
 	}
+	var inner []member
 	for _, name := range p[1:] {
-		v, err := member(cur, name)
-		if err != nil {
+		var err error
+		if inner, err = members(cur, inner); err != nil {
 			return nil, err
 		}
-		cur = v
+		if cur, ok = get(inner, name); !ok {
+			return nil, errMissing
+		}
 	}
 	if len(cur) == 0 || bytes.Equal(cur, []byte("null")) {
 		return nil, errMissing
 	}
 	return cur, nil
-}
-
-// member returns the value of one member of a JSON object without decoding the others.
-func member(obj json.RawMessage, name string) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errNotObject
-	}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := kt.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		if key == name {
-			return v, nil
-		}
-	}
-	return nil, errMissing
 }

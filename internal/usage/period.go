@@ -49,8 +49,10 @@ func ClosePeriod(ctx context.Context, tx pgx.Tx, policy LatePolicy, now time.Tim
 	case !end.After(start):
 		return ClosedPeriod{}, fmt.Errorf("close period %s: end %s must be after start %s", subject, end.Format(time.RFC3339), start.Format(time.RFC3339))
 	}
-	// One closer per subject at a time, so the overlap check below cannot race.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(727277, hashtext($1))`, subject); err != nil {
+	// Exclusive against ingest transactions (which hold it shared): events committed before this
+	// point count in the period; any later one sees the close and is flagged late. It also makes
+	// closers take turns, so the overlap check below cannot race. Keep the transaction short.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(closeLock)); err != nil {
 		return ClosedPeriod{}, fmt.Errorf("close period %s: lock: %w", subject, err)
 	}
 	rows, err := tx.Query(ctx, `SELECT subject, period_start, period_end, reference, closed_at FROM usage_closed_periods
@@ -147,12 +149,12 @@ func ApplyAdjustments(ctx context.Context, q db.Querier, subject, reference stri
 func collectAdjustments(rows pgx.Rows) ([]Adjustment, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Adjustment, error) {
 		var a Adjustment
-		var key []byte
+		var key [16]byte
 		var value string
 		if err := row.Scan(&key, &a.Meter, &a.Subject, &a.EventTime, &a.Groups, &value, &a.UniqueValue, &a.AppliedRef); err != nil {
 			return a, fmt.Errorf("read adjustment: %w", err)
 		}
-		copy(a.Key[:], key)
+		a.Key = key
 		a.EventTime = a.EventTime.UTC()
 		d, err := decimal.NewFromString(value)
 		if err != nil {

@@ -93,27 +93,23 @@ func Query(ctx context.Context, q db.Querier, meters *MeterSet, p QueryParams) (
 	var sel, group []string
 	for i, g := range p.GroupBy {
 		args = append(args, g)
-		sel = append(sel, fmt.Sprintf(", groups->>$%d", len(args)))
+		sel = append(sel, fmt.Sprintf(", groups::jsonb->>$%d", len(args)))
 		group = append(group, fmt.Sprintf(", %d", i+3))
 	}
-	var agg, cols, table, deltas string
+	var agg, table string
 	switch m.Aggregation {
 	case Sum, Count:
-		agg, cols, table, deltas = "sum(sum)", "sum", "usage_rollups", "usage_rollup_deltas"
+		agg, table = "sum(sum)", "usage_rollups"
 	case Max:
-		agg, cols, table, deltas = "max(max)", "max", "usage_rollups", "usage_rollup_deltas"
+		agg, table = "max(max)", "usage_rollups"
 	case Latest:
-		agg, cols = "(array_agg(latest ORDER BY latest_time DESC, latest_key DESC))[1]", "latest, latest_time, latest_key"
-		table, deltas = "usage_rollups", "usage_rollup_deltas"
+		agg, table = "(array_agg(latest ORDER BY latest_time DESC, latest_key DESC))[1]", "usage_rollups"
 	case UniqueCount:
-		agg, cols, table, deltas = "count(DISTINCT value)", "value", "usage_rollup_distinct", "usage_rollup_distinct_deltas"
+		agg, table = "count(DISTINCT value)", "usage_rollup_distinct"
 	}
-	// Rollups plus the deltas not yet compacted: exact whether or not the compactor has run.
-	const where = `WHERE meter = $1 AND ($2 = '' OR subject = $2) AND hour >= $3 AND hour < $4`
-	src := fmt.Sprintf(`(SELECT subject, hour, groups, %[1]s FROM %[2]s %[4]s UNION ALL SELECT subject, hour, groups, %[1]s FROM %[3]s %[4]s) r`,
-		cols, table, deltas, where)
 	sql := fmt.Sprintf(`SELECT %s AS w, subject%s, %s::text FROM %s
-		GROUP BY 1, 2%s ORDER BY 1, 2%s`, bucket, strings.Join(sel, ""), agg, src, strings.Join(group, ""), strings.Join(group, ""))
+		WHERE meter = $1 AND ($2 = '' OR subject = $2) AND hour >= $3 AND hour < $4
+		GROUP BY 1, 2%s ORDER BY 1, 2%s`, bucket, strings.Join(sel, ""), agg, table, strings.Join(group, ""), strings.Join(group, ""))
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query meter %s: %w", m.Slug, err)

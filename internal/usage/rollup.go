@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 )
 
@@ -31,20 +32,32 @@ type distinctKey struct {
 	value string
 }
 
-const insertRollupDeltas = `INSERT INTO usage_rollup_deltas (meter, subject, hour, groups, count, sum, max, latest, latest_time, latest_key)
-SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::int8[], $6::numeric[],
-                     $7::numeric[], $8::numeric[], $9::timestamptz[], $10::bytea[])`
+const upsertRollups = `INSERT INTO usage_rollups AS r (meter, subject, hour, groups, slot, count, sum, max, latest, latest_time, latest_key)
+SELECT m, s, h, g, $11::int2, c, su, mx, l, lt, lk
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int8[], $6::numeric[],
+            $7::numeric[], $8::numeric[], $9::timestamptz[], $10::uuid[]) AS u(m, s, h, g, c, su, mx, l, lt, lk)
+ON CONFLICT (meter, subject, hour, groups, slot) DO UPDATE SET
+    count = r.count + excluded.count,
+    sum = r.sum + excluded.sum,
+    max = greatest(r.max, excluded.max),
+    latest = CASE WHEN r.latest_time IS NULL OR (excluded.latest_time, excluded.latest_key) > (r.latest_time, r.latest_key)
+                  THEN excluded.latest ELSE r.latest END,
+    latest_key = CASE WHEN r.latest_time IS NULL OR (excluded.latest_time, excluded.latest_key) > (r.latest_time, r.latest_key)
+                      THEN excluded.latest_key ELSE r.latest_key END,
+    latest_time = CASE WHEN r.latest_time IS NULL OR (excluded.latest_time, excluded.latest_key) > (r.latest_time, r.latest_key)
+                       THEN excluded.latest_time ELSE r.latest_time END`
 
-const insertDistinctDeltas = `INSERT INTO usage_rollup_distinct_deltas (meter, subject, hour, groups, value)
-SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[])`
-
-const insertAdjustments = `INSERT INTO usage_adjustments (key, meter, subject, event_time, groups, value, unique_value)
-SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::numeric[], $7::text[])
+const insertDistinct = `INSERT INTO usage_rollup_distinct (meter, subject, hour, groups, value, slot)
+SELECT m, s, h, g, v, $6::int2 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS u(m, s, h, g, v)
 ON CONFLICT DO NOTHING`
 
-// queueRollups aggregates the batch's stored events in memory and queues one insert of rollup
-// deltas per table (and one of adjustments for late events).
-func queueRollups(b *pgx.Batch, preps []prepared, unique []int) {
+const insertAdjustments = `INSERT INTO usage_adjustments (key, meter, subject, event_time, groups, value, unique_value)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::numeric[], $7::text[])
+ON CONFLICT DO NOTHING`
+
+// queueRollups aggregates the batch's stored events in memory and queues one upsert per rollup
+// table into the rows of the transaction's slot (and one insert of adjustments for late events).
+func queueRollups(b *pgx.Batch, slot int16, preps []prepared, unique []int) {
 	acc := map[rollupKey]*rollupAcc{}
 	distinct := map[distinctKey]struct{}{}
 	var adj adjustmentRows
@@ -98,7 +111,7 @@ func queueRollups(b *pgx.Batch, preps []prepared, unique []int) {
 		hours, latestTimes := make([]time.Time, n), make([]*time.Time, n)
 		counts := make([]int64, n)
 		sums, maxes, latests := make([]string, n), make([]*string, n), make([]*string, n)
-		latestKeys := make([][]byte, n)
+		latestKeys := make([]pgtype.UUID, n)
 		for j, k := range keys {
 			a := acc[k]
 			meter[j], subject[j], groups[j], hours[j], counts[j] = k.meter, k.subject, k.groups, time.Unix(k.hour, 0).UTC(), a.count
@@ -109,10 +122,10 @@ func queueRollups(b *pgx.Batch, preps []prepared, unique []int) {
 			}
 			if a.latest != nil {
 				s, t, key := a.latest.String(), a.latestTime, a.latestKey
-				latests[j], latestTimes[j], latestKeys[j] = &s, &t, key[:]
+				latests[j], latestTimes[j], latestKeys[j] = &s, &t, pgtype.UUID{Bytes: key, Valid: true}
 			}
 		}
-		b.Queue(insertRollupDeltas, meter, subject, hours, groups, counts, sums, maxes, latests, latestTimes, latestKeys)
+		b.Queue(upsertRollups, meter, subject, hours, groups, counts, sums, maxes, latests, latestTimes, latestKeys, slot)
 	}
 	if len(distinct) > 0 {
 		keys := make([]distinctKey, 0, len(distinct))
@@ -131,7 +144,7 @@ func queueRollups(b *pgx.Batch, preps []prepared, unique []int) {
 		for j, k := range keys {
 			meter[j], subject[j], groups[j], hours[j], values[j] = k.meter, k.subject, k.groups, time.Unix(k.hour, 0).UTC(), k.value
 		}
-		b.Queue(insertDistinctDeltas, meter, subject, hours, groups, values)
+		b.Queue(insertDistinct, meter, subject, hours, groups, values, slot)
 	}
 	if len(adj.keys) > 0 {
 		b.Queue(insertAdjustments, adj.keys, adj.meters, adj.subjects, adj.times, adj.groups, adj.values, adj.uniques)
@@ -153,7 +166,7 @@ func lessRollup(a, b rollupKey) bool {
 
 // adjustmentRows collects late events' meter readings as column arrays.
 type adjustmentRows struct {
-	keys             [][]byte
+	keys             [][16]byte
 	meters, subjects []string
 	times            []time.Time
 	groups           []string
@@ -162,7 +175,7 @@ type adjustmentRows struct {
 
 func (r *adjustmentRows) add(p *prepared) {
 	for _, m := range p.measures {
-		r.keys = append(r.keys, p.key[:])
+		r.keys = append(r.keys, p.key)
 		r.meters = append(r.meters, m.meter.Slug)
 		r.subjects = append(r.subjects, p.ev.Subject)
 		r.times = append(r.times, p.ev.Time)

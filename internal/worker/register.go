@@ -19,4 +19,7 @@ func Register(w worker.Registry, a *activities.Set) {
 	w.RegisterActivity(a.Intake)
 	w.RegisterWorkflow(workflows.ERPSync)
 	w.RegisterActivity(a.ERP)
+	w.RegisterWorkflow(workflows.MonthEndClose)
+	w.RegisterWorkflow(workflows.ScheduledClose)
+	w.RegisterActivity(a.Close)
 }

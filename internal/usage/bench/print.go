@@ -9,7 +9,7 @@ import (
 func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "run %s\n", r.Run)
 	fmt.Fprintf(w, "distinct events   %d in %s\n", r.Events, r.Elapsed.Round(1e6))
-	fmt.Fprintf(w, "throughput        %.0f events/s (distinct, acknowledged)\n", r.EventsPerSec)
+	fmt.Fprintf(w, "throughput        %d events/s (distinct, acknowledged)\n", r.EventsPerSec)
 	fmt.Fprintf(w, "sent              %d events in %d requests (%d reported duplicate), %d answered 503/429\n", r.Sent, r.Batches, r.DupsReported, r.Overloaded)
 	fmt.Fprintf(w, "batch latency     p50 %s  p99 %s  max %s\n", r.P50.Round(1e5), r.P99.Round(1e5), r.Max.Round(1e5))
 	if r.PeakRSS > 0 {

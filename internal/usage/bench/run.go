@@ -50,7 +50,7 @@ type Report struct {
 	Batches        int           // acknowledged requests
 	Overloaded     int           // 503/429 answers (retried after Retry-After)
 	Elapsed        time.Duration // first request to last acknowledgement
-	EventsPerSec   float64       // Events / Elapsed
+	EventsPerSec   uint64        // Events / Elapsed
 	P50, P99, Max  time.Duration // acknowledged request latency
 	PeakRSS        int64         // bytes; 0 when unknown
 	PeakRSSSource  string
@@ -313,7 +313,7 @@ func (r *runner) load(ctx context.Context) (*Report, error) {
 	}
 	rep.Elapsed = end.Sub(started)
 	if rep.Elapsed > 0 {
-		rep.EventsPerSec = float64(rep.Events) / rep.Elapsed.Seconds()
+		rep.EventsPerSec = rep.Events * uint64(time.Second) / uint64(rep.Elapsed)
 	}
 	slices.Sort(lats)
 	if len(lats) > 0 {

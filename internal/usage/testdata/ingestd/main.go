@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/db"
@@ -50,7 +49,6 @@ func run(url, listen, meters string, inflight int, conns int32) error {
 	if err != nil {
 		return err
 	}
-	go in.RunCompactor(ctx, time.Second)
 	mux := http.NewServeMux()
 	for _, r := range api.UsageRoutes(in, log) {
 		h, limit := r.Handler, r.MaxBody
