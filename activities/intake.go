@@ -122,6 +122,9 @@ type DealWriteBackOutput struct {
 type CRMReconcileInput struct {
 	Since time.Time `json:"since"`
 	Day   string    `json:"day"` // YYYY-MM-DD; the run is intake/salesforce/{day}
+	// Entity limits the check to deals billed by one billing entity (the month-end close of that
+	// entity); the run is then intake/salesforce/{entity}/{day}. Empty checks every deal.
+	Entity string `json:"entity,omitempty"`
 }
 
 // Validate checks the input.
@@ -398,6 +401,9 @@ func (a *Intake) ReconcileCRM(ctx context.Context, in CRMReconcileInput) (CRMRec
 	contracts := map[string]intake.ContractValue{}
 	ids := make([]string, 0, len(deals))
 	for _, d := range deals {
+		if in.Entity != "" && d.Opportunity.BillingEntity != in.Entity {
+			continue
+		}
 		id := d.Opportunity.ID
 		ids = append(ids, id)
 		values = append(values, intake.DealValue{OpportunityID: id, Currency: d.Opportunity.CurrencyIsoCode, LineTotal: intake.LineTotal(d)})
@@ -419,7 +425,11 @@ func (a *Intake) ReconcileCRM(ctx context.Context, in CRMReconcileInput) (CRMRec
 	if err != nil {
 		return CRMReconcileOutput{}, fmt.Errorf("reconcile crm: %w", err)
 	}
-	check, summary, err := intake.CRMCheck(crmRunPrefix+in.Day, values, contracts, rejections)
+	run := crmRunPrefix + in.Day
+	if in.Entity != "" {
+		run = crmRunPrefix + in.Entity + "/" + in.Day
+	}
+	check, summary, err := intake.CRMCheck(run, values, contracts, rejections)
 	if err != nil {
 		return CRMReconcileOutput{}, permanent(ErrInvalidInput, err)
 	}

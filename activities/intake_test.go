@@ -178,7 +178,7 @@ func TestIngestDealRejectsUnmappableDeal(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Type() != activities.ErrUnmappableDeal || !ae.NonRetryable() {
 			t.Fatalf("attempt %d: error %v, want a non-retryable UnmappableDeal", attempt, err)
 		}
-		if !strings.Contains(ae.Error(), "Billing_Entity__c") {
+		if !strings.Contains(ae.Error(), "Price_Model__c") {
 			t.Errorf("the error does not name the field: %v", ae)
 		}
 	}
@@ -186,7 +186,7 @@ func TestIngestDealRejectsUnmappableDeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := rej[brokenOpp]; !ok || r.Kind != intake.KindUnmappableDeal || len(r.Problems) != 3 {
+	if r, ok := rej[brokenOpp]; !ok || r.Kind != intake.KindUnmappableDeal || len(r.Problems) != 2 {
 		t.Fatalf("rejection = %+v", rej)
 	}
 	var rows int

@@ -154,6 +154,7 @@ func (m *sfDealMapper) header() contract.Version {
 	switch p := contract.PaymentProvider(strings.ToLower(o.PaymentProvider)); p {
 	case contract.ProviderStripe, contract.ProviderPayPal, contract.ProviderBank:
 		v.PaymentProvider = p
+		v.PaymentMethod = strings.TrimSpace(o.PaymentMethod)
 	case "":
 		m.add("Opportunity."+salesforce.FieldPaymentProvider, "required (stripe, paypal or bank)")
 	default:

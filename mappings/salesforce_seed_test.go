@@ -61,7 +61,7 @@ func TestSeedDealsMapEndToEnd(t *testing.T) {
 	for _, p := range rejected[0].Problems {
 		fields = append(fields, p.Field)
 	}
-	want := []string{"Opportunity.Billing_Entity__c", "Product2[01t5g00000custmAAA].Price_Model__c", "OpportunityLineItem[00k5g00000l0019AAA].Tiers__c"}
+	want := []string{"Product2[01t5g00000custmAAA].Price_Model__c", "OpportunityLineItem[00k5g00000l0019AAA].Tiers__c"}
 	if !slices.Equal(fields, want) {
 		t.Errorf("broken deal problems = %v\nwant %v", fields, want)
 	}

@@ -608,7 +608,7 @@ func (c *closeRun) intake(i int) error {
 	return c.gate(i, recon.CheckCRMVsContracts, func(int) (CloseCheckState, error) {
 		var in *activities.Intake
 		var out activities.CRMReconcileOutput
-		if err := workflow.ExecuteActivity(providerActivity(c.ctx), in.ReconcileCRM, activities.CRMReconcileInput{Day: day}).Get(c.ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(providerActivity(c.ctx), in.ReconcileCRM, activities.CRMReconcileInput{Day: day, Entity: c.in.Entity}).Get(c.ctx, &out); err != nil {
 			return CloseCheckState{}, err
 		}
 		return CloseCheckState{Run: out.Run, Check: recon.CheckCRMVsContracts, Attempt: out.Attempt, Status: out.Status, Differences: out.Differences}, nil

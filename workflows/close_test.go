@@ -52,7 +52,7 @@ func newCloseTestEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		return pages[in.After], nil
 	}).Maybe()
 	env.OnActivity(cl.LatestAttempts, mock.Anything, activities.RunRef{Run: closeRunID}).Return(map[string]int{}, nil).Maybe()
-	env.OnActivity(in.ReconcileCRM, mock.Anything, activities.CRMReconcileInput{Day: "2026-11-01"}).
+	env.OnActivity(in.ReconcileCRM, mock.Anything, activities.CRMReconcileInput{Day: "2026-11-01", Entity: "acme-us"}).
 		Return(activities.CRMReconcileOutput{Run: "intake/salesforce/2026-11-01", Attempt: 1, Status: "green"}, nil).Maybe()
 	env.OnWorkflow(RecognizeRevenue, mock.Anything, RecognizeRevenueInput{Entity: "acme-us", Month: "2026-10"}).
 		Return(activities.RecognizeOutput{}, nil).Maybe()

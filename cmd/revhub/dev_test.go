@@ -72,7 +72,13 @@ wait:
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("revhub dev exited early; printed:\n%s", strings.Join(printed, "\n"))
+				logs, _ := filepath.Glob(filepath.Join(dataDir, "*.log"))
+				var tails []string
+				for _, l := range logs {
+					b, _ := os.ReadFile(l)
+					tails = append(tails, l+":\n"+string(b[max(0, len(b)-2000):]))
+				}
+				t.Fatalf("revhub dev exited early; printed:\n%s\nchild logs:\n%s", strings.Join(printed, "\n"), strings.Join(tails, "\n"))
 			}
 			printed = append(printed, l)
 			if strings.Contains(l, "press Ctrl-C") {

@@ -42,6 +42,7 @@ type Opportunity struct {
 	LastModifiedDate time.Time
 	BillingEntity    string
 	PaymentProvider  string
+	PaymentMethod    string
 	ContractStart    time.Time
 	// ContractTermMonths is nil when the field is empty.
 	ContractTermMonths *decimal.Decimal
@@ -225,6 +226,7 @@ func decodeOpportunity(r record) Opportunity {
 		LastModifiedDate:   r.datetime("LastModifiedDate"),
 		BillingEntity:      r.str(FieldBillingEntity),
 		PaymentProvider:    r.str(FieldPaymentProvider),
+		PaymentMethod:      r.str(FieldPaymentMethod),
 		ContractStart:      r.date(FieldContractStart),
 		ContractTermMonths: r.number(FieldContractTerm),
 		BillingFrequency:   r.str(FieldBillingFrequency),

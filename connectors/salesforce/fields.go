@@ -6,6 +6,9 @@ const (
 	FieldBillingEntity = "Billing_Entity__c"
 	// FieldPaymentProvider (Opportunity, picklist) is the payment provider: stripe, paypal or bank.
 	FieldPaymentProvider = "Payment_Provider__c"
+	// FieldPaymentMethod (Opportunity, text) is the customer's stored payment method at the provider
+	// (a Stripe PaymentMethod id pm_..., a PayPal vault id); automatic charges need it.
+	FieldPaymentMethod = "Payment_Method__c"
 	// FieldContractStart (Opportunity, date) is the first day of service.
 	FieldContractStart = "Contract_Start_Date__c"
 	// FieldContractTerm (Opportunity, number) is the term in months.

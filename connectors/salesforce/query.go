@@ -65,7 +65,7 @@ var (
 	opportunityFields = []string{
 		"Id", "Name", "AccountId", "StageName", "IsWon", "IsClosed", "CloseDate", "Amount", "Pricebook2Id",
 		"SystemModstamp", "LastModifiedDate",
-		FieldBillingEntity, FieldPaymentProvider, FieldContractStart, FieldContractTerm, FieldBillingFrequency,
+		FieldBillingEntity, FieldPaymentProvider, FieldPaymentMethod, FieldContractStart, FieldContractTerm, FieldBillingFrequency,
 		FieldRevhubContractID, FieldRevhubStatus, FieldRevhubBilledToDate,
 		"Account.Id", "Account.Name", "Account.BillingStreet", "Account.BillingCity", "Account.BillingState",
 		"Account.BillingPostalCode", "Account.BillingCountry",

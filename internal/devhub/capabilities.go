@@ -16,6 +16,7 @@ import (
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
+	"github.com/revhub/revhub/internal/revrec"
 	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/mappings"
 )
@@ -24,6 +25,11 @@ import (
 //
 //go:embed meters.yaml
 var devMeters []byte
+
+// devSSP is the standalone selling price table of the demo products.
+//
+//go:embed ssp.yaml
+var devSSP []byte
 
 // services are the capability services the dev stack's API and worker share.
 type services struct {
@@ -35,6 +41,7 @@ type services struct {
 	erpMap   *mappings.NetSuiteConfig
 	queue    string // the worker's task queue (the intake runs there)
 	ingest   *usage.Ingester
+	ssp      *revrec.SSPTable
 }
 
 // newServices builds the dev stack's services against the fakes.
@@ -68,13 +75,17 @@ func newServices(ctx context.Context, pool *pgxpool.Pool, o Options, log *slog.L
 	if err != nil {
 		return services{}, err
 	}
+	ssp, err := revrec.LoadSSPTable(bytes.NewReader(devSSP))
+	if err != nil {
+		return services{}, fmt.Errorf("dev ssp table: %w", err)
+	}
 	return services{gateway: gw, payments: payment.NewService(pool, gw.Registry, log), sfPush: salesforcePush(pool), crm: crm,
-		erp: erp, erpMap: erpMap, queue: o.TaskQueue, ingest: ing}, nil
+		erp: erp, erpMap: erpMap, queue: o.TaskQueue, ingest: ing, ssp: ssp}, nil
 }
 
 // workerDeps are the dev worker's activity dependencies.
 func (s services) workerDeps(pool *pgxpool.Pool, log *slog.Logger) activities.Deps {
-	return activities.Deps{Pool: pool, Log: log, Payments: s.payments, Salesforce: s.crm, NetSuite: s.erp, NetSuiteMapping: s.erpMap}
+	return activities.Deps{Pool: pool, Log: log, Payments: s.payments, Salesforce: s.crm, NetSuite: s.erp, NetSuiteMapping: s.erpMap, SSP: s.ssp}
 }
 
 // capabilities builds the API's capability services for the dev stack.

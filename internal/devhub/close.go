@@ -49,10 +49,16 @@ func seedClose(ctx context.Context, env seedEnv) ([]Endpoint, error) {
 // startDemoClose waits (bounded) for the entity's contracts, then starts its close of period.
 func startDemoClose(ctx context.Context, env seedEnv, entity, period string) {
 	deadline := time.Now().Add(devCloseWait)
+	var cs []contract.Contract
 	for {
-		cs, err := contract.ListByEntity(ctx, env.pool, entity)
+		var err error
+		cs, err = contract.ListByEntity(ctx, env.pool, entity)
 		if err == nil && len(cs) > 0 {
-			break
+			// Give the intake a moment to finish the entity's other demo deals.
+			time.Sleep(5 * time.Second)
+			if cs, err = contract.ListByEntity(ctx, env.pool, entity); err == nil {
+				break
+			}
 		}
 		if ctx.Err() != nil {
 			return
@@ -62,6 +68,9 @@ func startDemoClose(ctx context.Context, env seedEnv, entity, period string) {
 			return
 		}
 		time.Sleep(2 * time.Second)
+	}
+	if err := seedDemoUsage(ctx, env, cs, period); err != nil {
+		env.log.Error("demo usage not ingested", "entity", entity, "period", period, "err", err)
 	}
 	run, err := workflows.StartClose(ctx, env.temporal, env.opts.TaskQueue, workflows.CloseInput{Entity: entity, Period: period})
 	if err != nil {

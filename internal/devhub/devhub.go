@@ -102,7 +102,8 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		c, err := startChild(o.DataDir, "stripe-mock", bin, "-http-addr", smAddr)
+		// HTTPS goes to a port the system chooses: revhub only speaks HTTP to it.
+		c, err := startChild(o.DataDir, "stripe-mock", bin, "-http-addr", smAddr, "-https-addr", "127.0.0.1:")
 		if err != nil {
 			return err
 		}

@@ -93,6 +93,13 @@ func (s *Service) resolve(ctx context.Context, prov provider.Provider, rec Payme
 
 func (s *Service) call(ctx context.Context, prov provider.Provider, rec Payment, req provider.ChargeRequest) (Payment, error) {
 	c, err := prov.Charge(ctx, req)
+	if errors.Is(err, provider.ErrNoPaymentMethod) {
+		// Refused before anything was sent: a definite failure (dunning and revenue ops take it
+		// from here), not an unknown outcome to resolve by lookup.
+		c = provider.Charge{Provider: prov.Name(), IdempotencyKey: req.IdempotencyKey, InvoiceID: req.InvoiceID,
+			Status: provider.StatusFailed, Currency: req.Currency, FailureCode: "no_payment_method", FailureMessage: err.Error()}
+		err = nil
+	}
 	if err != nil {
 		return rec, fmt.Errorf("charge %s at %s (left pending, resolve by lookup): %w", req.IdempotencyKey, prov.Name(), err)
 	}

@@ -99,6 +99,7 @@ func newSchema(multiCurrency bool) map[string]*object {
 			"HasOpportunityLineItem": ro(tBool), "Description": rw(tString), "Type": rw(tPicklist),
 			"Billing_Entity__c":      rw(tString),
 			"Payment_Provider__c":    {typ: tPicklist, label: "Payment Provider", values: []string{"stripe", "paypal", "bank"}},
+			"Payment_Method__c":      rw(tString),
 			"Contract_Start_Date__c": rw(tDate), "Contract_Term_Months__c": rw(tNumber),
 			"Billing_Frequency__c":  {typ: tPicklist, label: "Billing Frequency", values: []string{"Monthly", "Quarterly", "Annual"}},
 			"Revhub_Contract_Id__c": rw(tString),

@@ -64,7 +64,9 @@ func StartMock(ctx context.Context, o MockOptions) (*Mock, error) {
 			return nil, err
 		}
 	}
-	cmd := exec.Command(bin, "-http-port", strconv.Itoa(port))
+	// Loopback only, and HTTPS on a port the system chooses (its default 12112 would collide
+	// between test packages running at once).
+	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:"+strconv.Itoa(port), "-https-addr", "127.0.0.1:")
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
