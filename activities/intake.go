@@ -447,3 +447,6 @@ func (a *Intake) ReconcileCRM(ctx context.Context, in CRMReconcileInput) (CRMRec
 	}
 	return out, nil
 }
+
+// FromCRM reports whether a contract was created from a CRM deal (and so is written back to it).
+func FromCRM(contractID string) bool { return strings.HasPrefix(contractID, contractPrefix) }

@@ -124,6 +124,18 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	st.Number = fin.Number
 	set(3, StepDone, fin.Number+" "+fin.Status)
 
+	// Write the billed-to-date amount back to the deal the contract came from (added after the
+	// first recorded histories, hence the version gate).
+	if activities.FromCRM(in.ContractID) && workflow.GetVersion(ctx, "crm-writeback-on-invoice", workflow.DefaultVersion, 1) == 1 {
+		var crm *activities.Intake
+		var wb activities.DealWriteBackOutput
+		if err := workflow.ExecuteActivity(providerActivity(ctx), crm.WriteBack, activities.DealWriteBackInput{ContractID: in.ContractID}).Get(ctx, &wb); err != nil {
+			set(3, StepFailed, "write-back: "+err.Error())
+			return st, err
+		}
+		set(3, StepDone, fmt.Sprintf("%s %s; billed to date %s written back to %s", fin.Number, fin.Status, wb.BilledToDate, wb.OpportunityID))
+	}
+
 	// 4. Deliver: render HTML and PDF with the line explanations.
 	set(4, StepRunning, "")
 	var del activities.DeliverOutput

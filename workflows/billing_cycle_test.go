@@ -1,0 +1,89 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/revhub/revhub/activities"
+)
+
+func billingEnv(t *testing.T, contractID string, total string) (*testsuite.TestWorkflowEnvironment, *time.Time) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(BillingCycle)
+	env.RegisterWorkflow(Collect)
+	var bill *activities.Billing
+	var col *activities.Collection
+	var crm *activities.Intake
+	env.RegisterActivity(bill)
+	env.RegisterActivity(col)
+	env.RegisterActivity(crm)
+	cy := activities.CycleInput{ContractID: contractID, PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"}
+	amt := decimal.RequireFromString(total)
+	closedAt := new(time.Time)
+	env.OnActivity(bill.CloseUsage, mock.Anything, cy).Return(func(context.Context, activities.CycleInput) (activities.CloseUsageOutput, error) {
+		*closedAt = env.Now()
+		return activities.CloseUsageOutput{Subject: "cus_1"}, nil
+	}).Once()
+	env.OnActivity(bill.RateAndDraft, mock.Anything, cy).Return(activities.DraftOutput{InvoiceID: "inv_1", Customer: "cus_1", BillingEntity: "us",
+		Provider: "stripe", PaymentMethod: "pm_card_visa", Currency: "USD", Total: amt, Lines: 2}, nil).Once()
+	env.OnActivity(bill.Finalize, mock.Anything, activities.InvoiceRef{InvoiceID: "inv_1"}).Return(activities.FinalizeOutput{InvoiceID: "inv_1",
+		Number: "INV-US-000001", Status: "finalized", Total: amt, AmountDue: amt, Currency: "USD"}, nil).Once()
+	env.OnActivity(bill.Deliver, mock.Anything, activities.InvoiceRef{InvoiceID: "inv_1"}).Return(activities.DeliverOutput{InvoiceID: "inv_1", HTMLBytes: 10, PDFBytes: 20}, nil).Once()
+	t.Cleanup(func() { env.AssertExpectations(t) })
+	return env, closedAt
+}
+
+// TestBillingCycleWaitsForGraceThenInvoicesAndCollects: nothing is closed before the period end
+// plus the grace window; then the invoice is rated, finalized, delivered and its collection starts.
+func TestBillingCycleWaitsForGraceThenInvoicesAndCollects(t *testing.T) {
+	env, closedAt := billingEnv(t, "ctr_1", "118.51")
+	env.SetStartTime(time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC))
+	var col *activities.Collection
+	env.OnActivity(col.ChargeInvoice, mock.Anything, activities.ChargeInput{InvoiceID: "inv_1", Attempt: 1, Provider: "stripe", PaymentMethod: "pm_card_visa"}).
+		Return(activities.ChargeOutput{Status: activities.ChargeSucceeded}, nil).Once()
+	env.ExecuteWorkflow(BillingCycle, BillingCycleInput{ContractID: "ctr_1", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01", Grace: 3 * time.Hour})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC); closedAt.Before(want) {
+		t.Fatalf("usage closed at %s, before the end of the grace window %s", *closedAt, want)
+	}
+	var st BillingCycleState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Number != "INV-US-000001" || st.Collection != CollectID("inv_1") {
+		t.Fatalf("state = %+v", st)
+	}
+	for _, s := range st.Steps {
+		if s.State != StepDone {
+			t.Errorf("step %s is %s", s.Name, s.State)
+		}
+	}
+}
+
+// TestBillingCycleWritesBackToTheDeal: a contract from Salesforce gets its billed-to-date amount
+// written back to the Opportunity once the invoice is issued; a zero invoice starts no collection.
+func TestBillingCycleWritesBackToTheDeal(t *testing.T) {
+	env, _ := billingEnv(t, "ctr_sf_0065g00000acme1AAA", "0")
+	var crm *activities.Intake
+	env.OnActivity(crm.WriteBack, mock.Anything, activities.DealWriteBackInput{ContractID: "ctr_sf_0065g00000acme1AAA"}).
+		Return(activities.DealWriteBackOutput{OpportunityID: "0065g00000acme1AAA", Written: true}, nil).Once()
+	env.ExecuteWorkflow(BillingCycle, BillingCycleInput{ContractID: "ctr_sf_0065g00000acme1AAA", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st BillingCycleState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Steps[len(st.Steps)-1].State != StepSkipped || st.Collection != "" {
+		t.Fatalf("zero invoice: %+v", st)
+	}
+}
