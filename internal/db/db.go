@@ -64,37 +64,21 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// Querier is what both a pool and a transaction offer; store functions take it.
+// Querier is what both a pool and a transaction offer; store functions take it, and can open a
+// transaction of it (a savepoint when it already is one) with InTx.
 type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// InTx runs fn in a transaction, committing on nil and rolling back on error or panic.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (err error) {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback(ctx)
-			panic(p)
-		}
-		if err != nil {
-			_ = tx.Rollback(ctx)
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return err
-	}
-	if err = tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+// InTx runs fn in a transaction of q (a savepoint when q is a transaction), committing on nil and
+// rolling back on an error or a panic.
+func InTx(ctx context.Context, q Querier, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, q, fn)
 }
 
 // IsUniqueViolation reports whether err is a PostgreSQL unique_violation (23505), optionally on the named constraint.

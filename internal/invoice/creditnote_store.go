@@ -25,7 +25,7 @@ func IssueCreditNote(ctx context.Context, q db.Querier, r CreditNoteRequest) (Cr
 	}
 	hash := r.hash()
 	var id string
-	err := inTx(ctx, q, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		inv, err := lockForUpdate(ctx, tx, r.InvoiceID)
 		if err != nil {
 			return err

@@ -17,39 +17,6 @@ import (
 	"github.com/revhub/revhub/internal/money"
 )
 
-// beginner is what a pool, a connection and a transaction (as a savepoint) offer.
-type beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
-// inTx runs fn in a transaction of q (a savepoint when q is already a transaction).
-func inTx(ctx context.Context, q db.Querier, fn func(tx pgx.Tx) error) (err error) {
-	b, ok := q.(beginner)
-	if !ok {
-		return fmt.Errorf("invoice: %T cannot begin a transaction", q)
-	}
-	tx, err := b.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("invoice: begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback(ctx)
-			panic(p)
-		}
-		if err != nil {
-			_ = tx.Rollback(ctx)
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return err
-	}
-	if err = tx.Commit(ctx); err != nil {
-		return fmt.Errorf("invoice: commit: %w", err)
-	}
-	return nil
-}
-
 func newID(prefix string) string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
@@ -70,7 +37,7 @@ func CreateDraft(ctx context.Context, q db.Querier, d Draft) (Invoice, error) {
 	}
 	tot := ComputeTotals(d.Lines)
 	var id string
-	err = inTx(ctx, q, func(tx pgx.Tx) error {
+	err = db.InTx(ctx, q, func(tx pgx.Tx) error {
 		fresh := newID("inv")
 		err := tx.QueryRow(ctx, `
 			INSERT INTO invoices (id, idempotency_key, input_hash, kind, contract_id, contract_version,
@@ -189,7 +156,7 @@ func getWhere(ctx context.Context, q db.Querier, where, arg, suffix string) (Inv
 // zero-amount invoice goes straight to paid. Finalizing an invoice that already carries its number
 // returns it unchanged, so a retried activity is harmless.
 func Finalize(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
-	err := inTx(ctx, q, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		inv, err := lockForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
@@ -237,7 +204,7 @@ func Void(ctx context.Context, q db.Querier, id, reason string, at time.Time) (I
 	if strings.TrimSpace(reason) == "" {
 		return Invoice{}, &RuleError{Field: "reason", Reason: "is required to void an invoice"}
 	}
-	err := inTx(ctx, q, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		inv, err := lockForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
@@ -267,7 +234,7 @@ func Void(ctx context.Context, q db.Querier, id, reason string, at time.Time) (I
 // MarkUncollectible writes off an open invoice as bad debt; a later payment still settles it.
 // Marking an already uncollectible invoice returns it unchanged.
 func MarkUncollectible(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
-	err := inTx(ctx, q, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		inv, err := lockForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
@@ -319,7 +286,7 @@ func RecordPayment(ctx context.Context, q db.Querier, p Payment) (Invoice, error
 		return Invoice{}, err
 	}
 	hash := p.hash()
-	err := inTx(ctx, q, func(tx pgx.Tx) error {
+	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		inv, err := lockForUpdate(ctx, tx, p.InvoiceID)
 		if err != nil {
 			return err

@@ -135,57 +135,57 @@ func (c *Chart) Validate() error {
 	var ps problems
 	c.byCode = make(map[string]Account, len(c.Accounts))
 	if len(c.Accounts) == 0 {
-		ps.add("accounts", "at least one account is required")
+		ps.Add("accounts", "at least one account is required")
 	}
 	for i, a := range c.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i)
 		if !codePattern.MatchString(a.Code) {
-			ps.add(f+".code", "%q must be 1-32 letters, digits, '.', '_' or '-'", a.Code)
+			ps.Add(f+".code", "%q must be 1-32 letters, digits, '.', '_' or '-'", a.Code)
 		}
 		if a.Name == "" {
-			ps.add(f+".name", "is required")
+			ps.Add(f+".name", "is required")
 		}
 		if !a.Type.valid() {
-			ps.add(f+".type", "%q is not one of asset, liability, equity, revenue, contra_revenue, expense", a.Type)
+			ps.Add(f+".type", "%q is not one of asset, liability, equity, revenue, contra_revenue, expense", a.Type)
 		}
 		if _, dup := c.byCode[a.Code]; dup {
-			ps.add(f+".code", "%q appears twice", a.Code)
+			ps.Add(f+".code", "%q appears twice", a.Code)
 		}
 		c.byCode[a.Code] = a
 	}
 	for _, r := range requiredRoles {
 		code, ok := c.Roles[r]
 		if !ok {
-			ps.add("roles."+string(r), "is required")
+			ps.Add("roles."+string(r), "is required")
 			continue
 		}
 		if _, ok := c.byCode[code]; !ok {
-			ps.add("roles."+string(r), "account %q is not in the chart", code)
+			ps.Add("roles."+string(r), "account %q is not in the chart", code)
 		}
 	}
 	for _, r := range sortedKeys(c.Roles) {
 		if !isRequiredRole(Role(r)) {
-			ps.add("roles."+r, "unknown role")
+			ps.Add("roles."+r, "unknown role")
 		}
 	}
 	for _, p := range sortedKeys(c.RevenueByProduct) {
 		if a, ok := c.byCode[c.RevenueByProduct[p]]; !ok {
-			ps.add("revenue_by_product."+p, "account %q is not in the chart", c.RevenueByProduct[p])
+			ps.Add("revenue_by_product."+p, "account %q is not in the chart", c.RevenueByProduct[p])
 		} else if a.Type != Revenue {
-			ps.add("revenue_by_product."+p, "account %q is a %s account, not revenue", a.Code, a.Type)
+			ps.Add("revenue_by_product."+p, "account %q is a %s account, not revenue", a.Code, a.Type)
 		}
 	}
 	if len(c.CashClearing) == 0 {
-		ps.add("cash_clearing", "at least one provider clearing account is required")
+		ps.Add("cash_clearing", "at least one provider clearing account is required")
 	}
 	for _, p := range sortedKeys(c.CashClearing) {
 		if a, ok := c.byCode[c.CashClearing[p]]; !ok {
-			ps.add("cash_clearing."+p, "account %q is not in the chart", c.CashClearing[p])
+			ps.Add("cash_clearing."+p, "account %q is not in the chart", c.CashClearing[p])
 		} else if a.Type != Asset {
-			ps.add("cash_clearing."+p, "account %q is a %s account, not an asset", a.Code, a.Type)
+			ps.Add("cash_clearing."+p, "account %q is a %s account, not an asset", a.Code, a.Type)
 		}
 	}
-	return ps.err("chart of accounts")
+	return ps.Err("", "chart of accounts")
 }
 
 func isRequiredRole(r Role) bool {

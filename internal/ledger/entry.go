@@ -95,44 +95,44 @@ func civil(t time.Time) time.Time { return Date(t.Year(), t.Month(), t.Day()) }
 func (e Entry) Validate(ch *Chart) error {
 	var ps problems
 	if e.Key == "" || strings.TrimSpace(e.Key) != e.Key || len(e.Key) > 300 {
-		ps.add("key", "must be 1-300 characters without surrounding spaces")
+		ps.Add("key", "must be 1-300 characters without surrounding spaces")
 	}
 	if e.Entity == "" {
-		ps.add("entity", "is required")
+		ps.Add("entity", "is required")
 	}
 	if e.Date.IsZero() {
-		ps.add("date", "is required")
+		ps.Add("date", "is required")
 	}
 	if e.OriginalPeriod != "" {
 		if _, err := ParsePeriod(e.OriginalPeriod); err != nil {
-			ps.add("original_period", "%v", err)
+			ps.Add("original_period", "%v", err)
 		} else if !e.Date.IsZero() && e.OriginalPeriod >= e.Period() {
-			ps.add("original_period", "%s is not before the entry's period %s", e.OriginalPeriod, e.Period())
+			ps.Add("original_period", "%s is not before the entry's period %s", e.OriginalPeriod, e.Period())
 		}
 	}
 	if len(e.Postings) < 2 {
-		ps.add("postings", "an entry needs at least two postings, has %d", len(e.Postings))
+		ps.Add("postings", "an entry needs at least two postings, has %d", len(e.Postings))
 	}
 	totals := map[money.Currency]decimal.Decimal{}
 	for i, p := range e.Postings {
 		f := fmt.Sprintf("postings[%d]", i)
 		if p.Account == "" {
-			ps.add(f+".account", "is required")
+			ps.Add(f+".account", "is required")
 		} else if ch != nil {
 			if _, ok := ch.Account(p.Account); !ok {
-				ps.add(f+".account", "%q is not in the chart of accounts", p.Account)
+				ps.Add(f+".account", "%q is not in the chart of accounts", p.Account)
 			}
 		}
 		if p.Side != Debit && p.Side != Credit {
-			ps.add(f+".side", "%q is not debit or credit", p.Side)
+			ps.Add(f+".side", "%q is not debit or credit", p.Side)
 		}
 		if !p.Currency.Valid() {
-			ps.add(f+".currency", "%q is not a supported ISO 4217 currency", p.Currency)
+			ps.Add(f+".currency", "%q is not a supported ISO 4217 currency", p.Currency)
 		}
 		if !p.Amount.IsPositive() {
-			ps.add(f+".amount", "%s must be positive", p.Amount)
+			ps.Add(f+".amount", "%s must be positive", p.Amount)
 		} else if p.Currency.Valid() && !money.IsRounded(p.Amount, p.Currency) {
-			ps.add(f+".amount", "%s has more decimals than %s allows", p.Amount, p.Currency)
+			ps.Add(f+".amount", "%s has more decimals than %s allows", p.Amount, p.Currency)
 		}
 		if p.Currency.Valid() && (p.Side == Debit || p.Side == Credit) {
 			totals[p.Currency] = totals[p.Currency].Add(p.Signed())
@@ -145,10 +145,10 @@ func (e Entry) Validate(ch *Chart) error {
 	sort.Strings(curs)
 	for _, c := range curs {
 		if t := totals[money.Currency(c)]; !t.IsZero() {
-			ps.add("postings", "debits and credits in %s differ by %s", c, t)
+			ps.Add("postings", "debits and credits in %s differ by %s", c, t)
 		}
 	}
-	return ps.err("entry " + e.Key)
+	return ps.Err("", "entry "+e.Key)
 }
 
 // ContentHash is the SHA-256 of the entry's canonical content (everything but CreatedAt); a

@@ -64,18 +64,18 @@ func InvoiceFinalized(ch *Chart, inv Invoice) (Entry, error) {
 		case RecognizedAsBill:
 			acct = ch.RevenueAccount(l.Product)
 		default:
-			ps.add(f+".treatment", "%q is not one of billed_in_advance, usage_recognized, recognized_as_bill", l.Treatment)
+			ps.Add(f+".treatment", "%q is not one of billed_in_advance, usage_recognized, recognized_as_bill", l.Treatment)
 		}
 		b.credit(acct, l.Amount, l.Product)
 		total = total.Add(l.Amount)
 	}
 	if len(inv.Lines) == 0 {
-		ps.add("lines", "an invoice needs at least one line")
+		ps.Add("lines", "an invoice needs at least one line")
 	}
 	if total.IsNegative() {
-		ps.add("lines", "total %s is negative: issue a credit note instead", total)
+		ps.Add("lines", "total %s is negative: issue a credit note instead", total)
 	}
-	if err := ps.err("invoice " + inv.ID); err != nil {
+	if err := ps.Err("", "invoice "+inv.ID); err != nil {
 		return Entry{}, err
 	}
 	b.debitFirst(ch.RoleAccount(RoleReceivable), total, "")
@@ -99,7 +99,7 @@ func PaymentCaptured(ch *Chart, p Payment) (Entry, error) {
 	checkHeader(&ps, "id", p.ID, p.Party, p.Date, p.Currency)
 	checkAmount(&ps, "amount", p.Amount, p.Currency, false)
 	clearing := clearingAccount(&ps, ch, p.Provider)
-	if err := ps.err("payment " + p.ID); err != nil {
+	if err := ps.Err("", "payment "+p.ID); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, "payment:"+p.ID+":captured", p.Party, p.Date, p.Currency, p.Provider+" payment "+p.ID+" captured")
@@ -114,7 +114,7 @@ func ProviderFee(ch *Chart, p Payment) (Entry, error) {
 	checkHeader(&ps, "id", p.ID, p.Party, p.Date, p.Currency)
 	checkAmount(&ps, "fee", p.Fee, p.Currency, false)
 	clearing := clearingAccount(&ps, ch, p.Provider)
-	if err := ps.err("payment fee " + p.ID); err != nil {
+	if err := ps.Err("", "payment fee "+p.ID); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, "payment:"+p.ID+":fee", p.Party, p.Date, p.Currency, p.Provider+" fee on payment "+p.ID)
@@ -139,7 +139,7 @@ func PayoutSettled(ch *Chart, p Payout) (Entry, error) {
 	checkHeader(&ps, "id", p.ID, Party{Entity: p.Entity}, p.Date, p.Currency)
 	checkAmount(&ps, "amount", p.Amount, p.Currency, false)
 	clearing := clearingAccount(&ps, ch, p.Provider)
-	if err := ps.err("payout " + p.ID); err != nil {
+	if err := ps.Err("", "payout "+p.ID); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, "payout:"+p.ID+":settled", Party{Entity: p.Entity}, p.Date, p.Currency, p.Provider+" payout "+p.ID+" settled")
@@ -173,7 +173,7 @@ func RevenueRecognized(ch *Chart, r Recognition) (Entry, error) {
 	var ps problems
 	first, err := ParsePeriod(r.Month)
 	if err != nil {
-		ps.add("month", "%v", err)
+		ps.Add("month", "%v", err)
 	}
 	date := first.AddDate(0, 1, -1)
 	checkHeader(&ps, "obligation", r.Obligation, r.Party, date, r.Currency)
@@ -185,9 +185,9 @@ func RevenueRecognized(ch *Chart, r Recognition) (Entry, error) {
 	case FromUnbilled:
 		from = ch.RoleAccount(RoleUnbilled)
 	default:
-		ps.add("from", "%q is not deferred or unbilled", r.From)
+		ps.Add("from", "%q is not deferred or unbilled", r.From)
 	}
-	if err := ps.err("recognition " + r.Obligation); err != nil {
+	if err := ps.Err("", "recognition "+r.Obligation); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, "revrec:"+r.Obligation+":"+r.Month, r.Party, date, r.Currency, "revenue recognized for "+r.Obligation+" in "+r.Month)
@@ -237,14 +237,14 @@ func CreditNoteIssued(ch *Chart, cn CreditNote) (Entry, error) {
 		case AgainstDeferred:
 			b.debit(ch.RoleAccount(RoleDeferredRevenue), l.Amount, l.Product)
 		default:
-			ps.add(f+".against", "%q is not revenue or deferred", l.Against)
+			ps.Add(f+".against", "%q is not revenue or deferred", l.Against)
 		}
 		total = total.Add(l.Amount)
 	}
 	if len(cn.Lines) == 0 {
-		ps.add("lines", "a credit note needs at least one line")
+		ps.Add("lines", "a credit note needs at least one line")
 	}
-	if err := ps.err("credit note " + cn.ID); err != nil {
+	if err := ps.Err("", "credit note "+cn.ID); err != nil {
 		return Entry{}, err
 	}
 	b.credit(ch.RoleAccount(RoleReceivable), total, "")
@@ -284,7 +284,7 @@ func creditGrant(ch *Chart, g CreditGrant, key, memo, debit, credit string) (Ent
 	var ps problems
 	checkHeader(&ps, "grant_id", g.GrantID, g.Party, g.Date, g.Currency)
 	checkAmount(&ps, "amount", g.Amount, g.Currency, false)
-	if err := ps.err("credit grant " + g.GrantID); err != nil {
+	if err := ps.Err("", "credit grant "+g.GrantID); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, key, g.Party, g.Date, g.Currency, memo)
@@ -307,10 +307,10 @@ func CommitShortfall(ch *Chart, s Shortfall) (Entry, error) {
 	var ps problems
 	checkHeader(&ps, "period", s.Period, s.Party, s.Date, s.Currency)
 	if s.Contract == "" {
-		ps.add("contract", "is required")
+		ps.Add("contract", "is required")
 	}
 	checkAmount(&ps, "amount", s.Amount, s.Currency, false)
-	if err := ps.err("commit shortfall " + s.Contract); err != nil {
+	if err := ps.Err("", "commit shortfall "+s.Contract); err != nil {
 		return Entry{}, err
 	}
 	b := newBuilder(ch, "commit:"+s.Contract+":"+s.Period+":shortfall", s.Party, s.Date, s.Currency,
@@ -322,32 +322,32 @@ func CommitShortfall(ch *Chart, s Shortfall) (Entry, error) {
 
 func checkHeader(ps *problems, idField, id string, p Party, date time.Time, cur money.Currency) {
 	if id == "" || strings.ContainsAny(id, " \t\n:") {
-		ps.add(idField, "%q must be non-empty without spaces or ':'", id)
+		ps.Add(idField, "%q must be non-empty without spaces or ':'", id)
 	}
 	if p.Entity == "" {
-		ps.add("entity", "is required")
+		ps.Add("entity", "is required")
 	}
 	if date.IsZero() {
-		ps.add("date", "is required")
+		ps.Add("date", "is required")
 	}
 	if !cur.Valid() {
-		ps.add("currency", "%q is not a supported ISO 4217 currency", cur)
+		ps.Add("currency", "%q is not a supported ISO 4217 currency", cur)
 	}
 }
 
 func checkAmount(ps *problems, field string, a decimal.Decimal, cur money.Currency, allowNegative bool) {
 	switch {
 	case !allowNegative && !a.IsPositive():
-		ps.add(field, "%s must be positive", a)
+		ps.Add(field, "%s must be positive", a)
 	case cur.Valid() && !money.IsRounded(a, cur):
-		ps.add(field, "%s has more decimals than %s allows", a, cur)
+		ps.Add(field, "%s has more decimals than %s allows", a, cur)
 	}
 }
 
 func clearingAccount(ps *problems, ch *Chart, provider string) string {
 	code, err := ch.ClearingAccount(provider)
 	if err != nil {
-		ps.add("provider", "%q has no cash clearing account in the chart", provider)
+		ps.Add("provider", "%q has no cash clearing account in the chart", provider)
 	}
 	return code
 }

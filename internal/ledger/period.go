@@ -33,15 +33,15 @@ type Period struct {
 func ClosePeriod(ctx context.Context, q db.Querier, entity, period, by string) error {
 	var ps problems
 	if entity == "" {
-		ps.add("entity", "is required")
+		ps.Add("entity", "is required")
 	}
 	if _, err := ParsePeriod(period); err != nil {
-		ps.add("period", "%v", err)
+		ps.Add("period", "%v", err)
 	}
 	if by == "" {
-		ps.add("closed_by", "is required")
+		ps.Add("closed_by", "is required")
 	}
-	if err := ps.err("period close"); err != nil {
+	if err := ps.Err("", "period close"); err != nil {
 		return err
 	}
 	_, err := q.Exec(ctx, `

@@ -2,44 +2,17 @@ package recon
 
 import (
 	"errors"
-	"fmt"
-	"strings"
+	"github.com/revhub/revhub/internal/problem"
 )
 
 // Problem is one reason an input was refused, naming the field by its path.
-type Problem struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
+type Problem = problem.Problem
 
 // InvalidError lists every problem found in an input at once.
-type InvalidError struct {
-	What     string    // what was validated, e.g. "check invoices_vs_ledger"
-	Problems []Problem // at least one
-}
-
-// Error joins the problems as "field: reason" pairs.
-func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		parts[i] = p.Field + ": " + p.Reason
-	}
-	return fmt.Sprintf("recon: invalid %s: %s", e.What, strings.Join(parts, "; "))
-}
+type InvalidError = problem.Error
 
 // problems collects validation problems and turns them into an *InvalidError.
-type problems []Problem
-
-func (ps *problems) add(field, format string, args ...any) {
-	*ps = append(*ps, Problem{Field: field, Reason: fmt.Sprintf(format, args...)})
-}
-
-func (ps problems) err(what string) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	return &InvalidError{What: what, Problems: ps}
-}
+type problems = problem.List
 
 var (
 	// ErrConflict means a result for the same run, check and attempt was saved with other content.

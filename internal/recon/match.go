@@ -32,17 +32,17 @@ type Listing struct {
 func Match(name, run, step string, left, right Listing) (Check, error) {
 	var ps problems
 	if name == "" {
-		ps.add("name", "must not be empty")
+		ps.Add("name", "must not be empty")
 	}
 	if run == "" {
-		ps.add("run", "must not be empty")
+		ps.Add("run", "must not be empty")
 	}
 	if step == "" {
-		ps.add("step", "must not be empty")
+		ps.Add("step", "must not be empty")
 	}
 	validateListing(&ps, "left", left)
 	validateListing(&ps, "right", right)
-	if err := ps.err("check " + name); err != nil {
+	if err := ps.Err("recon", "check "+name); err != nil {
 		return Check{}, err
 	}
 
@@ -111,14 +111,14 @@ func Match(name, run, step string, left, right Listing) (Check, error) {
 
 func validateListing(ps *problems, path string, l Listing) {
 	if l.Name == "" {
-		ps.add(path+".name", "must not be empty")
+		ps.Add(path+".name", "must not be empty")
 	}
 	for i, it := range l.Items {
 		if it.Key == "" {
-			ps.add(fmt.Sprintf("%s.items[%d].key", path, i), "must not be empty")
+			ps.Add(fmt.Sprintf("%s.items[%d].key", path, i), "must not be empty")
 		}
 		if !it.Currency.Valid() {
-			ps.add(fmt.Sprintf("%s.items[%d].currency", path, i), "%q is not a supported ISO 4217 currency", it.Currency)
+			ps.Add(fmt.Sprintf("%s.items[%d].currency", path, i), "%q is not a supported ISO 4217 currency", it.Currency)
 		}
 	}
 }

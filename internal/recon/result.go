@@ -69,16 +69,16 @@ func (r Result) Validate() error {
 	var ps problems
 	c := r.Check
 	if !checkNamePattern.MatchString(c.Name) {
-		ps.add("check.name", "must be 1-100 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit")
+		ps.Add("check.name", "must be 1-100 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit")
 	}
 	if c.Run == "" {
-		ps.add("check.run", "must not be empty")
+		ps.Add("check.run", "must not be empty")
 	}
 	if c.Step == "" {
-		ps.add("check.step", "must not be empty")
+		ps.Add("check.step", "must not be empty")
 	}
 	if r.Attempt < 1 {
-		ps.add("attempt", "must be at least 1, got %d", r.Attempt)
+		ps.Add("attempt", "must be at least 1, got %d", r.Attempt)
 	}
 	validateSide(&ps, "check.left", c.Left)
 	validateSide(&ps, "check.right", c.Right)
@@ -86,42 +86,42 @@ func (r Result) Validate() error {
 	for i, d := range c.Differences {
 		p := fmt.Sprintf("check.differences[%d]", i)
 		if d.Key == "" {
-			ps.add(p+".key", "must not be empty")
+			ps.Add(p+".key", "must not be empty")
 		}
 		if !d.Currency.Valid() {
-			ps.add(p+".currency", "%q is not a supported ISO 4217 currency", d.Currency)
+			ps.Add(p+".currency", "%q is not a supported ISO 4217 currency", d.Currency)
 		}
 		if !d.Kind.Valid() {
-			ps.add(p+".kind", "%q is not a known kind of difference", d.Kind)
+			ps.Add(p+".kind", "%q is not a known kind of difference", d.Kind)
 		}
 		if !d.Delta.Equal(d.Left.Sub(d.Right)) {
-			ps.add(p+".delta", "is %s but left - right is %s", d.Delta, d.Left.Sub(d.Right))
+			ps.Add(p+".delta", "is %s but left - right is %s", d.Delta, d.Left.Sub(d.Right))
 		}
 		id := groupID{d.Key, d.Currency}
 		if seen[id] {
-			ps.add(p, "key %q in %s appears more than once", d.Key, d.Currency)
+			ps.Add(p, "key %q in %s appears more than once", d.Key, d.Currency)
 		}
 		seen[id] = true
 	}
 	r.Tolerance.validate(&ps, "tolerance.")
 	if len(ps) == 0 {
 		if want := Evaluate(c, r.Tolerance); r.Status != want {
-			ps.add("status", "is %q but the differences and tolerance give %q", r.Status, want)
+			ps.Add("status", "is %q but the differences and tolerance give %q", r.Status, want)
 		}
 	}
-	return ps.err("result of check " + c.Name)
+	return ps.Err("recon", "result of check "+c.Name)
 }
 
 func validateSide(ps *problems, path string, s Side) {
 	if s.Name == "" {
-		ps.add(path+".name", "must not be empty")
+		ps.Add(path+".name", "must not be empty")
 	}
 	if s.Count < 0 {
-		ps.add(path+".count", "must not be negative")
+		ps.Add(path+".count", "must not be negative")
 	}
 	for i, t := range s.Totals {
 		if !t.Currency.Valid() {
-			ps.add(fmt.Sprintf("%s.totals[%d].currency", path, i), "%q is not a supported ISO 4217 currency", t.Currency)
+			ps.Add(fmt.Sprintf("%s.totals[%d].currency", path, i), "%q is not a supported ISO 4217 currency", t.Currency)
 		}
 	}
 }

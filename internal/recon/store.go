@@ -17,12 +17,8 @@ import (
 	"github.com/revhub/revhub/internal/money"
 )
 
-// TxQuerier is a db.Querier that can open a transaction (or a savepoint inside one):
-// *pgxpool.Pool and pgx.Tx both are.
-type TxQuerier interface {
-	db.Querier
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
+// TxQuerier is a db.Querier (which can open a transaction, or a savepoint inside one).
+type TxQuerier = db.Querier
 
 // Audit log actions written by Approve.
 const (
@@ -310,18 +306,18 @@ type Approval struct {
 func (a Approval) Validate() error {
 	var ps problems
 	if a.Run == "" {
-		ps.add("run", "must not be empty")
+		ps.Add("run", "must not be empty")
 	}
 	if a.Check == "" {
-		ps.add("check", "must not be empty")
+		ps.Add("check", "must not be empty")
 	}
 	if a.Actor == "" {
-		ps.add("actor", "must not be empty")
+		ps.Add("actor", "must not be empty")
 	}
 	if a.Reason == "" {
-		ps.add("reason", "must not be empty: every approval says why")
+		ps.Add("reason", "must not be empty: every approval says why")
 	}
-	return ps.err("approval")
+	return ps.Err("recon", "approval")
 }
 
 // Approve records the approval of the latest attempt of a blocked check, or of one of its
@@ -376,8 +372,8 @@ func Approve(ctx context.Context, q TxQuerier, a Approval) (Decision, error) {
 			}
 			if !found {
 				var ps problems
-				ps.add("difference_key", "check %q attempt %d of run %q has no difference with key %q", a.Check, attempt, a.Run, a.DifferenceKey)
-				return ps.err("approval")
+				ps.Add("difference_key", "check %q attempt %d of run %q has no difference with key %q", a.Check, attempt, a.Run, a.DifferenceKey)
+				return ps.Err("recon", "approval")
 			}
 		}
 		dec.Actor, dec.Reason = a.Actor, a.Reason

@@ -29,16 +29,16 @@ type Tolerance struct {
 // validate appends every problem of t, naming fields under path.
 func (t Tolerance) validate(ps *problems, path string) {
 	if t.MaxDifferences < 0 {
-		ps.add(path+"max_differences", "must not be negative, got %d", t.MaxDifferences)
+		ps.Add(path+"max_differences", "must not be negative, got %d", t.MaxDifferences)
 	}
 	for _, c := range sortedCurrencies(t.Amounts) {
 		a := t.Amounts[c]
 		if !c.Valid() {
-			ps.add(path+"amounts."+string(c), "is not a supported ISO 4217 currency")
+			ps.Add(path+"amounts."+string(c), "is not a supported ISO 4217 currency")
 			continue
 		}
 		if a.IsNegative() {
-			ps.add(path+"amounts."+string(c), "must not be negative, got %s", a)
+			ps.Add(path+"amounts."+string(c), "must not be negative, got %s", a)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func (t Tolerance) validate(ps *problems, path string) {
 func (t Tolerance) Validate() error {
 	var ps problems
 	t.validate(&ps, "")
-	return ps.err("tolerance")
+	return ps.Err("recon", "tolerance")
 }
 
 // ParseTolerance reads the flag form "max_differences=3,USD=0.05,EUR=0.05" (any order; a
@@ -67,37 +67,37 @@ func ParseTolerance(s string) (Tolerance, error) {
 		field := fmt.Sprintf("[%d]", i)
 		switch {
 		case !ok:
-			ps.add(field, "%q must be name=value, e.g. max_differences=3 or USD=0.05", part)
+			ps.Add(field, "%q must be name=value, e.g. max_differences=3 or USD=0.05", part)
 		case name == "max_differences":
 			n, err := strconv.Atoi(value)
 			if err != nil {
-				ps.add("max_differences", "%q is not an integer", value)
+				ps.Add("max_differences", "%q is not an integer", value)
 				continue
 			}
 			t.MaxDifferences = n
 		default:
 			c, err := money.ParseCurrency(name)
 			if err != nil {
-				ps.add(field, "%q is neither max_differences nor a supported ISO 4217 currency", name)
+				ps.Add(field, "%q is neither max_differences nor a supported ISO 4217 currency", name)
 				continue
 			}
 			a, err := decimal.NewFromString(value)
 			if err != nil {
-				ps.add("amounts."+string(c), "%q is not a decimal amount", value)
+				ps.Add("amounts."+string(c), "%q is not a decimal amount", value)
 				continue
 			}
 			if t.Amounts == nil {
 				t.Amounts = map[money.Currency]decimal.Decimal{}
 			}
 			if _, dup := t.Amounts[c]; dup {
-				ps.add("amounts."+string(c), "is given more than once")
+				ps.Add("amounts."+string(c), "is given more than once")
 				continue
 			}
 			t.Amounts[c] = a
 		}
 	}
 	t.validate(&ps, "")
-	if err := ps.err("tolerance " + strconv.Quote(s)); err != nil {
+	if err := ps.Err("recon", "tolerance "+strconv.Quote(s)); err != nil {
 		return Tolerance{}, err
 	}
 	return t, nil
@@ -156,11 +156,11 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		path := "checks." + name + "."
 		if !checkNamePattern.MatchString(name) {
-			ps.add("checks."+name, "check names are lower-case letters, digits, '_', '.' or '-'")
+			ps.Add("checks."+name, "check names are lower-case letters, digits, '_', '.' or '-'")
 		}
 		cfg.Checks[name] = convertTolerance(&ps, path, raw.Checks[name])
 	}
-	if err := ps.err("tolerance config"); err != nil {
+	if err := ps.Err("recon", "tolerance config"); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -189,12 +189,12 @@ func convertTolerance(ps *problems, path string, r rawTolerance) Tolerance {
 	for _, k := range keys {
 		c, err := money.ParseCurrency(k)
 		if err != nil {
-			ps.add(path+"amounts."+k, "is not a supported ISO 4217 currency")
+			ps.Add(path+"amounts."+k, "is not a supported ISO 4217 currency")
 			continue
 		}
 		a, err := decimal.NewFromString(r.Amounts[k])
 		if err != nil {
-			ps.add(path+"amounts."+k, "%q is not a decimal amount", r.Amounts[k])
+			ps.Add(path+"amounts."+k, "%q is not a decimal amount", r.Amounts[k])
 			continue
 		}
 		if t.Amounts == nil {

@@ -44,33 +44,22 @@ func InputHash(a Arrangement, t *SSPTable) ([]byte, error) {
 	return h[:], nil
 }
 
-type beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // SaveSchedule stores a schedule as the arrangement's current one, atomically (in a transaction, or a
 // savepoint when q is one). When the latest run has the same input hash it does nothing and returns that
 // run with created false: a retry of the same computation. Months up to closedThrough must be unchanged
 // (ErrClosedMonthChanged otherwise); rows of later months that the new schedule no longer has are removed.
 func SaveSchedule(ctx context.Context, q db.Querier, s *Schedule, inputHash []byte, closedThrough Month) (Run, bool, error) {
-	b, ok := q.(beginner)
-	if !ok {
-		return Run{}, false, fmt.Errorf("revrec: save schedule %s: querier cannot begin a transaction", s.ArrangementID)
-	}
 	if len(inputHash) != sha256.Size {
 		return Run{}, false, fmt.Errorf("revrec: save schedule %s: input hash must be %d bytes", s.ArrangementID, sha256.Size)
 	}
-	tx, err := b.Begin(ctx)
-	if err != nil {
-		return Run{}, false, fmt.Errorf("revrec: save schedule %s: begin: %w", s.ArrangementID, err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
-	run, created, err := saveSchedule(ctx, tx, s, inputHash, closedThrough)
+	var run Run
+	var created bool
+	err := db.InTx(ctx, q, func(tx pgx.Tx) (err error) {
+		run, created, err = saveSchedule(ctx, tx, s, inputHash, closedThrough)
+		return err
+	})
 	if err != nil {
 		return Run{}, false, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return Run{}, false, fmt.Errorf("revrec: save schedule %s: commit: %w", s.ArrangementID, err)
 	}
 	return run, created, nil
 }
