@@ -157,7 +157,24 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+building+` RENAME TO `+name); err != nil {
 		return "", fmt.Errorf("rename template: %w", err)
 	}
+	dropStaleTemplates(ctx, admin, name)
 	return name, nil
+}
+
+// dropStaleTemplates removes templates of earlier migration sets. A plain DROP (no FORCE) fails
+// for a template another test run is still cloning or using, which is then left alone.
+func dropStaleTemplates(ctx context.Context, admin *pgx.Conn, keep string) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'revhub\_tpl\_%' AND datname <> $1`, keep)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{n}.Sanitize())
+	}
 }
 
 func migrationsHash(fsys fs.FS) (string, error) {
