@@ -87,6 +87,8 @@ func (a *ERP) Reconcile(ctx context.Context, in ReconcileInput) (ReconcileOutput
 		step = ERPReconcileStep
 	}
 
+	stop := a.heartbeat(ctx, func() any { return in.Period })
+	defer stop()
 	expected, unposted, err := a.expectedJournals(ctx, in.Entity, in.Period)
 	if err != nil {
 		return ReconcileOutput{}, err

@@ -142,6 +142,8 @@ type CRMReconcileOutput struct {
 	Status      string            `json:"status"` // green, within_tolerance or blocked
 	Differences int               `json:"differences"`
 	Summary     intake.CRMSummary `json:"summary"`
+	Breaches    []string          `json:"breaches,omitempty"`   // why the check is blocked
+	Exceptions  []string          `json:"exceptions,omitempty"` // the first difference reasons, each naming its key
 }
 
 // crm returns the Salesforce client or a retryable error when this worker has none.
@@ -437,7 +439,15 @@ func (a *Intake) ReconcileCRM(ctx context.Context, in CRMReconcileInput) (CRMRec
 	if err != nil {
 		return CRMReconcileOutput{}, err
 	}
-	out := CRMReconcileOutput{Run: check.Run, Attempt: res.Attempt, Status: string(res.Status), Differences: len(check.Differences), Summary: summary}
+	out := CRMReconcileOutput{Run: check.Run, Attempt: res.Attempt, Status: string(res.Status), Differences: len(check.Differences), Summary: summary,
+		Breaches: res.Breaches}
+	for i, d := range check.Differences {
+		if i == maxCloseExceptions {
+			out.Exceptions = append(out.Exceptions, fmt.Sprintf("... and %d more (stored with result %d)", len(check.Differences)-i, res.ID))
+			break
+		}
+		out.Exceptions = append(out.Exceptions, d.Key+": "+d.Reason)
+	}
 	if res.Status == recon.StatusBlocked {
 		msg := fmt.Sprintf("CRM reconciliation %s attempt %d is blocked: %d difference(s) between closed-won deals and contracts (%d missing, %d rejected, %d mismatched)",
 			check.Run, res.Attempt, len(check.Differences), summary.Missing, summary.Rejected, summary.Mismatched)

@@ -11,6 +11,10 @@ TEMPORAL_CLI_VERSION=v1.5.1
 STRIPE_MOCK_VERSION=v0.203.0
 STATICCHECK_VERSION=v0.8.2
 
+# Honour go.mod's toolchain line (a patched Go release, fetched once through the module proxy) even
+# where the installed Go says GOTOOLCHAIN=local in its go.env.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+
 GOBIN_DIR="$(go env GOPATH)/bin"
 case ":$PATH:" in *":$GOBIN_DIR:"*) ;; *) export PATH="$GOBIN_DIR:$PATH" ;; esac
 
@@ -57,4 +61,4 @@ ensure_postgres
 ensure_go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
 ensure_go_tool stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION"
 ensure_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"
-say "ready: PostgreSQL on 127.0.0.1:5432, $(temporal --version 2>/dev/null | head -n1), stripe-mock, staticcheck"
+say "ready: $(go env GOVERSION), PostgreSQL on 127.0.0.1:5432, $(temporal --version 2>/dev/null | head -n1), stripe-mock, staticcheck"

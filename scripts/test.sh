@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs revhub's whole test suite on this machine: makes it ready (scripts/setup.sh), checks
-# formatting, vet and staticcheck, starts one real Temporal dev server for the run, and runs every
-# Go test (unit, workflow, integration against real PostgreSQL and Temporal, connector tests
-# against the fakes and stripe-mock). Extra arguments go to `go test` (e.g. -run TestX).
+# formatting, vet, staticcheck and govulncheck (scripts/vulncheck.sh), starts one real Temporal dev
+# server for the run, and runs every Go test (unit, workflow, integration against real PostgreSQL
+# and Temporal, connector tests against the fakes and stripe-mock). Extra arguments go to `go test`
+# (e.g. -run TestX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=setup.sh
@@ -19,6 +20,9 @@ go vet ./...
 
 step "staticcheck"
 staticcheck ./...
+
+step "govulncheck"
+scripts/vulncheck.sh
 
 step "Temporal dev server for the tests"
 free_port() {

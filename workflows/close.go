@@ -611,7 +611,8 @@ func (c *closeRun) intake(i int) error {
 		if err := workflow.ExecuteActivity(providerActivity(c.ctx), in.ReconcileCRM, activities.CRMReconcileInput{Day: day, Entity: c.in.Entity}).Get(c.ctx, &out); err != nil {
 			return CloseCheckState{}, err
 		}
-		return CloseCheckState{Run: out.Run, Check: recon.CheckCRMVsContracts, Attempt: out.Attempt, Status: out.Status, Differences: out.Differences}, nil
+		return CloseCheckState{Run: out.Run, Check: recon.CheckCRMVsContracts, Attempt: out.Attempt, Status: out.Status, Differences: out.Differences,
+			Breaches: out.Breaches, Exceptions: out.Exceptions}, nil
 	})
 }
 

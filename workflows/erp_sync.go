@@ -200,7 +200,7 @@ func ERPSync(ctx workflow.Context, in ERPSyncInput) (ERPSyncState, error) {
 		step(ERPStepReconciling)
 	}
 
-	reconCtx := workflow.WithStartToCloseTimeout(providerActivity(ctx), 10*time.Minute)
+	reconCtx := workflow.WithHeartbeatTimeout(workflow.WithStartToCloseTimeout(providerActivity(ctx), 10*time.Minute), erpHeartbeat)
 	worst := recon.StatusGreen
 	for _, p := range st.Periods {
 		if slices.ContainsFunc(st.Reconciled, func(r ERPPeriodResult) bool { return r.Period == p }) {

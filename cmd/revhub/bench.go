@@ -7,6 +7,6 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:     "bench",
 		Usage:    "measure revhub on this machine; each subcommand prints its figures (see docs/performance.md)",
-		Commands: []*cli.Command{benchIngestCommand(), benchInvoiceRunCommand()},
+		Commands: []*cli.Command{benchIngestCommand(), benchInvoiceRunCommand(), benchCloseCommand()},
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
 	"github.com/revhub/revhub/internal/recon"
+	"github.com/revhub/revhub/internal/revrec"
 	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/internal/worker"
@@ -124,6 +125,7 @@ func workerCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "close-entities", Usage: "billing entities whose month-end close (and billing cycles) run on a monthly schedule", Sources: cli.EnvVars("REVHUB_CLOSE_ENTITIES")},
 			&cli.StringFlag{Name: "close-tolerances", Usage: "YAML file of reconciliation tolerances per check (docs/reconciliation.md); default: no difference allowed", Sources: cli.EnvVars("REVHUB_CLOSE_TOLERANCES")},
 			&cli.DurationFlag{Name: "late-grace", Value: 2 * time.Hour, Usage: "late-event grace window after a billing period's end", Sources: cli.EnvVars("REVHUB_LATE_GRACE")},
+			&cli.StringFlag{Name: "ssp-file", Usage: "YAML standalone selling price table for revenue allocation (docs/revenue-recognition.md); default: the built-in table", Sources: cli.EnvVars("REVHUB_SSP_FILE")},
 			&cli.IntFlag{Name: "max-concurrent-activities", Value: 200, Usage: "activities this worker runs at once", Sources: cli.EnvVars("REVHUB_WORKER_MAX_ACTIVITIES")},
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before starting", Sources: cli.EnvVars("REVHUB_MIGRATE")},
 		}),
@@ -155,6 +157,17 @@ func workerCommand() *cli.Command {
 				return err
 			}
 			deps := activities.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")}
+			if path := cmd.String("ssp-file"); path != "" {
+				f, err := os.Open(path)
+				if err != nil {
+					return fmt.Errorf("--ssp-file: %w", err)
+				}
+				deps.SSP, err = revrec.LoadSSPTable(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("--ssp-file %s: %w", path, err)
+				}
+			}
 			crm, err := salesforceClient(cmd, log)
 			if err != nil {
 				return err

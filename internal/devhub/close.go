@@ -54,9 +54,10 @@ func startDemoClose(ctx context.Context, env seedEnv, entity, period string) {
 		var err error
 		cs, err = contract.ListByEntity(ctx, env.pool, entity)
 		if err == nil && len(cs) > 0 {
-			// Give the intake a moment to finish the entity's other demo deals.
+			// Wait until the intake has finished the entity's other deals: the count holds still.
 			time.Sleep(5 * time.Second)
-			if cs, err = contract.ListByEntity(ctx, env.pool, entity); err == nil {
+			prev := len(cs)
+			if cs, err = contract.ListByEntity(ctx, env.pool, entity); err == nil && len(cs) == prev {
 				break
 			}
 		}

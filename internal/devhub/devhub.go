@@ -20,6 +20,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/revhub/revhub/internal/chaos"
 	"github.com/revhub/revhub/internal/db"
 	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/worker"
@@ -42,8 +43,18 @@ type Options struct {
 	TaskQueue       string
 	API             server.Options
 	Seed            bool
-	Log             *slog.Logger
-	Out             io.Writer
+	// Chaos makes the fakes answer a share of API requests with 429s and 5xx (revhub bench close --chaos).
+	Chaos *chaos.Dice
+	// ExternalWorker leaves the worker out: it runs as its own process (WorkerCommandLine).
+	ExternalWorker bool
+	// WithoutBrokenDeal reopens the demo org's deliberately broken deal, so every demo close can end green.
+	WithoutBrokenDeal bool
+	// ExtraDeals adds this many copies of each won demo deal (each with its own account), for volume.
+	ExtraDeals int
+	// OnReady, if set, is called with the endpoints once everything is up and seeding has started.
+	OnReady func([]Endpoint)
+	Log     *slog.Logger
+	Out     io.Writer
 }
 
 // Endpoint is one thing the dev stack runs, printed at start.
@@ -129,11 +140,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	// Worker.
-	w, err := worker.New(ctx, tc, worker.Options{TaskQueue: o.TaskQueue}, svc.workerDeps(pool, log))
-	if err != nil {
-		return err
+	if o.ExternalWorker {
+		endpoints = append(endpoints, Endpoint{"worker", "external", "revhub worker, task queue " + o.TaskQueue})
+	} else {
+		w, err := worker.New(ctx, tc, worker.Options{TaskQueue: o.TaskQueue}, svc.workerDeps(pool, log))
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return worker.Run(gctx, w) })
 	}
-	g.Go(func() error { return worker.Run(gctx, w) })
 
 	// API.
 	srv := server.Build(pool, tc, log, o.API, capabilities(pool, tc, svc, log))
@@ -160,6 +175,9 @@ func Run(ctx context.Context, o Options) error {
 
 	printEndpoints(o.Out, endpoints)
 	fmt.Fprintln(o.Out, "revhub dev is running; press Ctrl-C to stop everything.")
+	if o.OnReady != nil {
+		o.OnReady(endpoints)
+	}
 
 	childDied := make(chan error, 1)
 	for _, c := range children {

@@ -34,7 +34,7 @@ func netsuiteURL(o Options) string { return "http://" + netsuiteAddr(o) }
 
 // startNetSuiteFake serves a fake NetSuite account (every period open) on FakesHost:NetSuitePort.
 func startNetSuiteFake(ctx context.Context, g *errgroup.Group, o Options, log *slog.Logger) ([]Endpoint, error) {
-	f := nsfake.New(nsfake.Options{Logger: log.With("fake", "netsuite")})
+	f := nsfake.New(nsfake.Options{Chaos: o.Chaos, Logger: log.With("fake", "netsuite")})
 	u, err := serveFake(ctx, g, log, "netsuite", netsuiteAddr(o), f.Handler())
 	if err != nil {
 		return nil, err

@@ -33,9 +33,9 @@ func startPaymentFakes(ctx context.Context, g *errgroup.Group, o Options, log *s
 	}
 	api := apiBaseURL(o)
 	layer := stfake.New(stfake.Options{MockURL: "http://127.0.0.1:" + strconv.Itoa(o.StripeMockPort), WebhookSecret: DevStripeWebhookSecret,
-		WebhookURL: api + "/v1/webhooks/stripe"})
+		WebhookURL: api + "/v1/webhooks/stripe", Chaos: o.Chaos})
 	pp := ppfake.New(ppfake.Options{ClientID: DevPayPalClientID, Secret: DevPayPalSecret, WebhookID: DevPayPalWebhookID,
-		WebhookURL: api + "/v1/webhooks/paypal"})
+		WebhookURL: api + "/v1/webhooks/paypal", Chaos: o.Chaos})
 	stripeURL, err := serveFake(ctx, g, log, "stripe layer", net.JoinHostPort(host, strconv.Itoa(o.StripePort)), layer.Handler())
 	if err != nil {
 		return nil, err

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/revhub/revhub/connectors/netsuite"
+
+	"github.com/revhub/revhub/internal/chaos"
 )
 
 // DefaultAccountID is the fake's sandbox account; its realm is 1234567_SB1.
@@ -38,6 +40,7 @@ type Options struct {
 	TimestampWindow  time.Duration        // accepted oauth_timestamp skew; default 5m
 	Now              func() time.Time     // default time.Now
 	Logger           *slog.Logger         // default slog.Default()
+	Chaos            *chaos.Dice          // random 429s and 503s before processing, after the queued faults
 }
 
 // Fault is an injected answer for the next Count API requests (optionally only paths containing PathContains).
@@ -182,6 +185,12 @@ func (s *Server) nextFault(path string) (Fault, bool) {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 		}
 		return out, true
+	}
+	switch s.opts.Chaos.Roll() {
+	case chaos.RateLimited:
+		return Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}, true
+	case chaos.Unavailable:
+		return Fault{Status: http.StatusServiceUnavailable}, true
 	}
 	return Fault{}, false
 }

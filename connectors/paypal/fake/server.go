@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/revhub/revhub/internal/chaos"
 )
 
 // Options configure a Server.
@@ -27,6 +29,7 @@ type Options struct {
 	TokenTTL   time.Duration    // access token lifetime; 9h (32400 s) by default, as PayPal
 	Now        func() time.Time // clock; time.Now by default
 	HTTPClient *http.Client     // for webhook delivery
+	Chaos      *chaos.Dice      // random 429s and 503s before execution, after the queued faults
 }
 
 // Request is one logged API request and its answer.
@@ -359,6 +362,12 @@ func (s *Server) takeFault(path string) (Fault, bool) {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			return f, true
 		}
+	}
+	switch s.opts.Chaos.Roll() {
+	case chaos.RateLimited:
+		return Fault{Status: http.StatusTooManyRequests, RetryAfter: 1}, true
+	case chaos.Unavailable:
+		return Fault{Status: http.StatusServiceUnavailable}, true
 	}
 	return Fault{}, false
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/revhub/revhub/internal/chaos"
 )
 
 // Fault is an injected answer for the next matching requests, queued first in, first out.
@@ -89,6 +91,12 @@ func (s *Server) takeFault(r *http.Request) (Fault, bool) {
 			}
 			return f, true
 		}
+	}
+	switch s.opts.Chaos.Roll() {
+	case chaos.RateLimited:
+		return TooManyRequests(1), true
+	case chaos.Unavailable:
+		return Unavailable(), true
 	}
 	return Fault{}, false
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/revhub/revhub/internal/chaos"
 )
 
 // Options configure a fake org; zero values take the defaults.
@@ -29,6 +31,8 @@ type Options struct {
 	SessionCalls int
 	// SessionTimeout expires a session idle for this long on the fake's clock (0: never).
 	SessionTimeout time.Duration
+	// Chaos answers a share of API requests with a 429 or 503 before serving them, after the queued faults.
+	Chaos *chaos.Dice
 	// APILimit is the org's daily API request limit (default 100000); calls beyond it get REQUEST_LIMIT_EXCEEDED.
 	APILimit int
 	// Now is the fake's clock (default time.Now); SystemModstamp and session expiry use it.

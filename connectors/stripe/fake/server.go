@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/revhub/revhub/internal/chaos"
 )
 
 // Options configure a Server.
@@ -25,6 +27,7 @@ type Options struct {
 	WebhookURL    string           // if set, events are posted here when PaymentIntents and refunds change
 	Now           func() time.Time // clock; time.Now by default
 	HTTPClient    *http.Client     // for stripe-mock and webhook delivery; http.DefaultClient by default
+	Chaos         *chaos.Dice      // random 429s and 500s before execution, after the queued faults
 }
 
 // Request is one request as the layer received it, and what it answered.
@@ -264,6 +267,13 @@ func (s *Server) takeFault(path string) (Fault, bool) {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			return f, true
 		}
+	}
+	switch s.opts.Chaos.Roll() {
+	case chaos.RateLimited:
+		return Fault{Status: http.StatusTooManyRequests, Body: string(errorBody("invalid_request_error", "rate_limit", "",
+			"Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."))}, true
+	case chaos.Unavailable:
+		return Fault{Status: http.StatusInternalServerError}, true
 	}
 	return Fault{}, false
 }
