@@ -121,7 +121,7 @@ func (a *Billing) load(ctx context.Context, in CycleInput) (cycle, error) {
 }
 
 // CloseUsage cuts the customer's usage off for the period: events that arrive later are stored,
-// flagged late and billed as adjustments on the next invoice. Closing twice is a no-op.
+// flagged late and queued as adjustments (usage.PendingAdjustments). Closing twice is a no-op.
 func (a *Billing) CloseUsage(ctx context.Context, in CycleInput) (CloseUsageOutput, error) {
 	cy, err := a.load(ctx, in)
 	if err != nil {
@@ -141,8 +141,9 @@ func (a *Billing) CloseUsage(ctx context.Context, in CycleInput) (CloseUsageOutp
 	return CloseUsageOutput{Subject: subject}, nil
 }
 
-// RateAndDraft rates the period's metered usage, late adjustments and fees under the contract and
-// stores the draft invoice under invoice:{contract}:{period}; a retry returns the same draft.
+// RateAndDraft rates the period's metered usage and fees under the contract and stores the draft
+// invoice under invoice:{contract}:{period}; a retry returns the same draft. Late adjustments of
+// earlier periods are not billed yet (docs/usage.md, "Late events").
 func (a *Billing) RateAndDraft(ctx context.Context, in CycleInput) (DraftOutput, error) {
 	cy, err := a.load(ctx, in)
 	if err != nil {
