@@ -119,18 +119,9 @@ func MigrateStatus(ctx context.Context, url string, fsys fs.FS) ([]MigrationStat
 // EnsureDatabase creates the database named in url if it does not exist, connecting to the
 // server's "postgres" database to do so.
 func EnsureDatabase(ctx context.Context, url string) error {
-	cfg, err := pgconn.ParseConfig(url)
-	if err != nil {
-		return fmt.Errorf("database url: %w", err)
-	}
-	name := cfg.Database
-	if name == "" || name == "postgres" {
-		return nil
-	}
-	cfg.Database = "postgres"
-	conn, err := pgconn.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect %s:%d: %w", cfg.Host, cfg.Port, err)
+	name, conn, err := adminConn(ctx, url)
+	if err != nil || conn == nil {
+		return err
 	}
 	defer conn.Close(ctx)
 	res := conn.ExecParams(ctx, `SELECT 1 FROM pg_database WHERE datname = $1`, [][]byte{[]byte(name)}, nil, nil, nil).Read()
@@ -151,22 +142,35 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // DropDatabase drops the database named in url (closing its connections), connecting to the
 // server's "postgres" database to do so; a missing database is not an error.
 func DropDatabase(ctx context.Context, url string) error {
-	cfg, err := pgconn.ParseConfig(url)
+	name, conn, err := adminConn(ctx, url)
 	if err != nil {
-		return fmt.Errorf("database url: %w", err)
+		return err
 	}
-	name := cfg.Database
-	if name == "" || name == "postgres" {
+	if conn == nil {
 		return fmt.Errorf("drop database %q: refusing to drop the server's own database", name)
-	}
-	cfg.Database = "postgres"
-	conn, err := pgconn.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect %s:%d: %w", cfg.Host, cfg.Port, err)
 	}
 	defer conn.Close(ctx)
 	if err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+quoteIdent(name)+` WITH (FORCE)`).Close(); err != nil {
 		return fmt.Errorf("drop database %q: %w", name, err)
 	}
 	return nil
+}
+
+// adminConn returns the name of the database in url and a connection to the same server's
+// "postgres" database; the connection is nil when url names no database or "postgres" itself.
+func adminConn(ctx context.Context, url string) (string, *pgconn.PgConn, error) {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		return "", nil, fmt.Errorf("database url: %w", err)
+	}
+	name := cfg.Database
+	if name == "" || name == "postgres" {
+		return name, nil, nil
+	}
+	cfg.Database = "postgres"
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return name, nil, fmt.Errorf("connect %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return name, conn, nil
 }

@@ -44,9 +44,9 @@ func demoEvent(meter, subject, contractID string, i int, at time.Time) (usage.Ev
 	return e, true
 }
 
-// demoCount is how many events a contract's meter gets in the demo month: a stable, different
+// DemoCount is how many events a contract's meter gets in the demo month: a stable, different
 // number per contract and meter.
-func demoCount(contractID, meter string) int {
+func DemoCount(contractID, meter string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(contractID + "/" + meter))
 	switch meter {
@@ -78,7 +78,7 @@ func seedDemoUsage(ctx context.Context, env seedEnv, cs []contract.Contract, per
 			continue
 		}
 		for _, m := range v.Meters {
-			n := demoCount(c.ID, m.ID)
+			n := DemoCount(c.ID, m.ID)
 			for i := range n {
 				at := start.Add(time.Duration(float64(i) / float64(n) * days * float64(24*time.Hour)))
 				if e, ok := demoEvent(m.ID, v.Customer.ExternalID, c.ID, i, at); ok {

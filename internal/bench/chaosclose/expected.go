@@ -2,9 +2,10 @@ package chaosclose
 
 import (
 	"fmt"
-	"hash/fnv"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/revhub/revhub/internal/devhub"
 )
 
 // Expected is a hand-computed invoice total of one original demo deal for the closed month.
@@ -17,7 +18,8 @@ type Expected struct {
 
 // ExpectedTotals are the closed month's invoice totals of the three monthly demo deals, worked out
 // by hand from the fake org's fixture (connectors/salesforce/fake/fixtures/seed.json) and the demo
-// usage generator's formulas (internal/devhub/usage.go), independently of the rating engine:
+// usage generator (its event counts, devhub.DemoCount, and its payment amounts, internal/devhub/usage.go),
+// independently of the rating engine:
 //
 //   - Acme (USD, card): platform 12,000.00 a year = 1,000.00 a month; 25 seats at 30.00 less 10% =
 //     675.00; total 1,675.00.
@@ -29,8 +31,8 @@ type Expected struct {
 //     each line rounded once half away from zero.
 func ExpectedTotals() []Expected {
 	const initech = "ctr_sf_0065g00000initcAAA"
-	emails := demoCount(initech, "emails")
-	n := demoCount(initech, "payment_volume")
+	emails := devhub.DemoCount(initech, "emails")
+	n := devhub.DemoCount(initech, "payment_volume")
 	var volumeCents, feeMilliCents int64 // 2.9% of c cents = 29c/1000 cents
 	for i := range n {
 		c := int64(20+(i*37)%480)*100 + int64((i*13)%100)
@@ -47,20 +49,5 @@ func ExpectedTotals() []Expected {
 		{ContractID: initech, Currency: "USD", Total: decimal.RequireFromString("500.00").Add(mails).Add(fees),
 			Why: fmt.Sprintf("500.00 platform + %d emails x 0.001 = %s + %d payments of %s: 2.9%% + 0.30 each = %s",
 				emails, mails.StringFixed(2), n, decimal.New(volumeCents, -2).StringFixed(2), fees.StringFixed(2))},
-	}
-}
-
-// demoCount is the demo usage generator's event count of a contract's meter (a copy of
-// devhub.demoCount, kept here so the expectation does not call the code it checks).
-func demoCount(contractID, meter string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(contractID + "/" + meter))
-	switch meter {
-	case "storage_gb_month":
-		return 4
-	case "payment_volume":
-		return 40 + int(h.Sum32()%60)
-	default:
-		return 300 + int(h.Sum32()%900)
 	}
 }

@@ -69,8 +69,7 @@ func Observe(ctx context.Context, dev devhub.Options) (*Observed, error) {
 		return nil, err
 	}
 	defer pool.Close()
-	o := &Observed{ERPPosted: map[string]string{}, StripeCreates: map[string]int{}, PayPalOrders: map[string]int{}, PayPalCaptures: map[string]int{},
-		LedgerEntries: map[string]string{}, NetSuiteJournals: map[string]int{}}
+	o := &Observed{StripeCreates: map[string]int{}, PayPalOrders: map[string]int{}, PayPalCaptures: map[string]int{}, NetSuiteJournals: map[string]int{}}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM contracts`).Scan(&o.Contracts); err != nil {
 		return nil, fmt.Errorf("observe contracts: %w", err)
 	}
@@ -125,19 +124,7 @@ func Observe(ctx context.Context, dev devhub.Options) (*Observed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("observe reconciliations: %w", err)
 	}
-	rows, err = pool.Query(ctx, `SELECT key, period FROM ledger_entries`)
-	if err != nil {
-		return nil, fmt.Errorf("observe ledger: %w", err)
-	}
-	for rows.Next() {
-		var k, p string
-		if err := rows.Scan(&k, &p); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("observe ledger: %w", err)
-		}
-		o.LedgerEntries[k] = p
-	}
-	if err := rows.Err(); err != nil {
+	if o.LedgerEntries, err = queryPairs(ctx, pool, `SELECT key, period FROM ledger_entries`); err != nil {
 		return nil, fmt.Errorf("observe ledger: %w", err)
 	}
 	rows, err = pool.Query(ctx, `SELECT DISTINCT entry_key FROM ledger_postings GROUP BY entry_key, currency HAVING sum(amount) <> 0`)
@@ -147,19 +134,7 @@ func Observe(ctx context.Context, dev devhub.Options) (*Observed, error) {
 	if o.Unbalanced, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 		return nil, fmt.Errorf("observe ledger balance: %w", err)
 	}
-	rows, err = pool.Query(ctx, `SELECT entry_key, external_id FROM ledger_erp_postings WHERE system = 'netsuite'`)
-	if err != nil {
-		return nil, fmt.Errorf("observe erp postings: %w", err)
-	}
-	for rows.Next() {
-		var k, ext string
-		if err := rows.Scan(&k, &ext); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("observe erp postings: %w", err)
-		}
-		o.ERPPosted[k] = ext
-	}
-	if err := rows.Err(); err != nil {
+	if o.ERPPosted, err = queryPairs(ctx, pool, `SELECT entry_key, external_id FROM ledger_erp_postings WHERE system = 'netsuite'`); err != nil {
 		return nil, fmt.Errorf("observe erp postings: %w", err)
 	}
 
@@ -408,6 +383,21 @@ func invoiceOfKey(key string) string {
 		return rest[:i]
 	}
 	return rest
+}
+
+// queryPairs runs a two-column text query into a map from the first column to the second.
+func queryPairs(ctx context.Context, q db.Querier, sql string) (map[string]string, error) {
+	rows, err := q.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var k, v string
+	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error {
+		out[k] = v
+		return nil
+	})
+	return out, err
 }
 
 func getJSON(ctx context.Context, u string, v any) error {
