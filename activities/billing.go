@@ -141,9 +141,10 @@ func (a *Billing) CloseUsage(ctx context.Context, in CycleInput) (CloseUsageOutp
 	return CloseUsageOutput{Subject: subject}, nil
 }
 
-// RateAndDraft rates the period's metered usage and fees under the contract and stores the draft
-// invoice under invoice:{contract}:{period}; a retry returns the same draft. Late adjustments of
-// earlier periods are not billed yet (docs/usage.md, "Late events").
+// RateAndDraft rates the period's metered usage and fees under the contract, and the late usage of
+// its earlier invoiced periods (late_usage lines, priced as those periods were), and stores the
+// draft invoice under invoice:{contract}:{period} in the same transaction that marks those late
+// readings applied to it; a retry returns the same draft.
 func (a *Billing) RateAndDraft(ctx context.Context, in CycleInput) (DraftOutput, error) {
 	cy, err := a.load(ctx, in)
 	if err != nil {
@@ -154,24 +155,35 @@ func (a *Billing) RateAndDraft(ctx context.Context, in CycleInput) (DraftOutput,
 	} else if !errors.Is(err, invoice.ErrNotFound) {
 		return DraftOutput{}, fmt.Errorf("look up draft %s: %w", cy.key, err)
 	}
-	u, err := a.meteredUsage(ctx, cy)
+	u, meters, err := a.meteredUsage(ctx, cy)
 	if err != nil {
 		return DraftOutput{}, err
 	}
-	rated, err := rating.Rate(cy.contract, cy.period, u)
+	var inv invoice.Invoice
+	err = db.InTx(ctx, a.deps.Pool, func(tx pgx.Tx) error {
+		late, taken, err := a.lateUsage(ctx, tx, cy, meters)
+		if err != nil {
+			return err
+		}
+		u.Late = late
+		rated, err := rating.Rate(cy.contract, cy.period, u)
+		if err != nil {
+			var probs contract.Problems
+			return asPermanent(fmt.Errorf("rate contract %s %s: %w", cy.contract.ID, cy.period, err), ErrInvalidContract, &probs)
+		}
+		draft, err := invoice.DraftFromRating(rated, cy.version, a.deps.PaymentTermsDays)
+		if err != nil {
+			return permanent(ErrInvalidContract, err)
+		}
+		if inv, err = invoice.CreateDraft(ctx, tx, draft); err != nil {
+			var conflict *invoice.ConflictError
+			var verr *invoice.ValidationError
+			return asPermanent(fmt.Errorf("create draft %s: %w", cy.key, err), ErrKeyConflict, &conflict, &verr)
+		}
+		return usage.MarkAdjustmentsApplied(ctx, tx, taken, cy.key, a.deps.Now())
+	})
 	if err != nil {
-		var probs contract.Problems
-		return DraftOutput{}, asPermanent(fmt.Errorf("rate contract %s %s: %w", cy.contract.ID, cy.period, err), ErrInvalidContract, &probs)
-	}
-	draft, err := invoice.DraftFromRating(rated, cy.version, a.deps.PaymentTermsDays)
-	if err != nil {
-		return DraftOutput{}, permanent(ErrInvalidContract, err)
-	}
-	inv, err := invoice.CreateDraft(ctx, a.deps.Pool, draft)
-	if err != nil {
-		var conflict *invoice.ConflictError
-		var verr *invoice.ValidationError
-		return DraftOutput{}, asPermanent(fmt.Errorf("create draft %s: %w", cy.key, err), ErrKeyConflict, &conflict, &verr)
+		return DraftOutput{}, err
 	}
 	return draftOutput(inv, cy.version), nil
 }
@@ -187,12 +199,12 @@ func draftOutput(inv invoice.Invoice, v contract.Version) DraftOutput {
 // meteredUsage reads the period's quantities per meter (and group) from the usage rollups, and
 // the individual transactions of meters priced as a percentage of volume (whose per-transaction
 // fee, minimum and maximum need each event).
-func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, error) {
+func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, *usage.MeterSet, error) {
 	var u rating.Usage
 	subject := cy.version.Customer.ExternalID
 	all, err := usage.ListMeters(ctx, a.deps.Pool)
 	if err != nil {
-		return u, fmt.Errorf("list meters: %w", err)
+		return u, nil, fmt.Errorf("list meters: %w", err)
 	}
 	meters := usage.NewMeterSet(all)
 	perEvent := map[string]bool{}
@@ -206,12 +218,12 @@ func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, err
 	for _, m := range cy.version.Meters {
 		um := meters.Get(m.ID)
 		if um == nil {
-			return u, permanent(ErrInvalidContract, fmt.Errorf("meters[%s]: contract %s prices meter %q, which is not defined in revhub", m.ID, cy.contract.ID, m.ID))
+			return u, nil, permanent(ErrInvalidContract, fmt.Errorf("meters[%s]: contract %s prices meter %q, which is not defined in revhub", m.ID, cy.contract.ID, m.ID))
 		}
 		if perEvent[m.ID] {
 			rs, err := usage.Readings(ctx, a.deps.Pool, um, subject, cy.start, cy.end)
 			if err != nil {
-				return u, fmt.Errorf("read transactions of meter %s for %s: %w", m.ID, subject, err)
+				return u, nil, fmt.Errorf("read transactions of meter %s for %s: %w", m.ID, subject, err)
 			}
 			for _, r := range rs {
 				u.Transactions = append(u.Transactions, rating.Transaction{ID: r.ID, Meter: m.ID, Group: r.Groups[m.GroupBy],
@@ -231,7 +243,7 @@ func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, err
 		}
 		rows, err := usage.Query(ctx, a.deps.Pool, meters, p)
 		if err != nil {
-			return u, fmt.Errorf("query meter %s for %s: %w", m.ID, subject, err)
+			return u, nil, fmt.Errorf("query meter %s for %s: %w", m.ID, subject, err)
 		}
 		for _, r := range rows {
 			q := rating.Quantity{Meter: m.ID, Value: r.Value}
@@ -244,7 +256,7 @@ func (a *Billing) meteredUsage(ctx context.Context, cy cycle) (rating.Usage, err
 			u.Quantities = append(u.Quantities, q)
 		}
 	}
-	return u, nil
+	return u, meters, nil
 }
 
 // Finalize numbers the draft (gap-free per billing entity), freezes it, registers what is owed

@@ -164,3 +164,51 @@ func collectAdjustments(rows pgx.Rows) ([]Adjustment, error) {
 		return a, nil
 	})
 }
+
+// AdjustmentRef names one late reading (an event's key and the meter that read it).
+type AdjustmentRef struct {
+	Key   Key
+	Meter string
+}
+
+// AppliedAdjustments lists the subject's late readings of meter dated in [from, to) that an
+// invoice has already taken.
+func AppliedAdjustments(ctx context.Context, q db.Querier, subject, meter string, from, to time.Time) ([]Adjustment, error) {
+	rows, err := q.Query(ctx, `SELECT `+adjustmentColumns+` FROM usage_adjustments
+		WHERE subject = $1 AND meter = $2 AND event_time >= $3 AND event_time < $4 AND applied_ref IS NOT NULL
+		ORDER BY event_time, key`, subject, meter, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("applied adjustments of %s on %s: %w", subject, meter, err)
+	}
+	return collectAdjustments(rows)
+}
+
+// ErrAdjustmentTaken is returned when a late reading meant for an invoice was taken by another
+// one in the meantime; the caller retries with fresh data.
+var ErrAdjustmentTaken = errors.New("late reading already applied to another invoice")
+
+// MarkAdjustmentsApplied records that invoice reference took exactly these pending late readings;
+// run it in the transaction that creates the invoice, so both happen or neither does.
+func MarkAdjustmentsApplied(ctx context.Context, q db.Querier, refs []AdjustmentRef, reference string, now time.Time) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	if reference == "" {
+		return errors.New("mark adjustments applied: reference is required")
+	}
+	keys := make([][16]byte, len(refs))
+	meters := make([]string, len(refs))
+	for i, r := range refs {
+		keys[i], meters[i] = r.Key, r.Meter
+	}
+	tag, err := q.Exec(ctx, `UPDATE usage_adjustments a SET applied_ref = $3, applied_at = $4
+		FROM unnest($1::uuid[], $2::text[]) AS r (key, meter)
+		WHERE a.key = r.key AND a.meter = r.meter AND a.applied_ref IS NULL`, keys, meters, reference, now)
+	if err != nil {
+		return fmt.Errorf("mark adjustments applied to %s: %w", reference, err)
+	}
+	if int(tag.RowsAffected()) != len(refs) {
+		return fmt.Errorf("mark adjustments applied to %s: %d of %d: %w", reference, tag.RowsAffected(), len(refs), ErrAdjustmentTaken)
+	}
+	return nil
+}
