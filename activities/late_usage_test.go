@@ -39,23 +39,34 @@ components:
         - {from: 1000, unit_price: "0.005"}
 `
 
-// TestLateUsageBilledOnTheNextInvoice: usage that arrives after its month was invoiced is billed
-// once, on the next cycle invoice, as late_usage lines priced as its own month was (tiers and free
-// units carried over), and a second batch of late usage for the same month continues from what was
-// already billed. By hand (free 100, 0.01 up to 1,000 billable, then 0.005):
-//
-//	September: 1,200 calls -> 1,100 billable = 10.00 + 0.50 = 10.50, total 20.50
-//	October:   50 calls (free); 300 late September calls: charge(1,400) - charge(1,100) = 12.00 - 10.50 = 1.50; total 11.50
-//	November:  100 more late September: charge(1,500) - charge(1,400) = 0.50; 80 late October calls, 50 of them
-//	           in October's unused free units: charge(30) = 0.30; total 10.80
-func TestLateUsageBilledOnTheNextInvoice(t *testing.T) {
+const lateCommitContract = `
+contract_id: ctr_late_commit
+version: 1
+status: active
+customer: {external_id: cus_commit, name: Commit Corp}
+currency: USD
+billing_entity: late-us
+payment_provider: bank
+start: 2026-09-01
+billing: {cadence: monthly, timing: in_arrears}
+meters:
+  - id: api_calls
+components:
+  - {id: api, product: api, model: per_unit, meter: api_calls, price: {unit_price: "0.01"}}
+commit: {amount: "100.00"}
+`
+
+// newLateEnv is a migrated database with the chart, the contract doc and an api_calls COUNT meter,
+// and an ingester over it.
+func newLateEnv(t *testing.T, doc string) (*dbtest.DB, *ledger.Chart, *usage.Ingester) {
+	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
 	ch := ledger.DefaultChart()
 	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
 		t.Fatal(err)
 	}
-	v, err := contract.ParseVersion([]byte(lateContract), contract.YAML)
+	v, err := contract.ParseVersion([]byte(doc), contract.YAML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +80,21 @@ func TestLateUsageBilledOnTheNextInvoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d, ch, ing
+}
+
+// TestLateUsageBilledOnTheNextInvoice: usage that arrives after its month was invoiced is billed
+// once, on the next cycle invoice, as late_usage lines priced as its own month was (tiers and free
+// units carried over), and a second batch of late usage for the same month continues from what was
+// already billed. By hand (free 100, 0.01 up to 1,000 billable, then 0.005):
+//
+//	September: 1,200 calls -> 1,100 billable = 10.00 + 0.50 = 10.50, total 20.50
+//	October:   50 calls (free); 300 late September calls: charge(1,400) - charge(1,100) = 12.00 - 10.50 = 1.50; total 11.50
+//	November:  100 more late September: charge(1,500) - charge(1,400) = 0.50; 80 late October calls, 50 of them
+//	           in October's unused free units: charge(30) = 0.30; total 10.80
+func TestLateUsageBilledOnTheNextInvoice(t *testing.T) {
+	ctx := context.Background()
+	d, ch, ing := newLateEnv(t, lateContract)
 	seq := 0
 	send := func(n int, at time.Time) {
 		t.Helper()
@@ -155,40 +181,7 @@ func TestLateUsageBilledOnTheNextInvoice(t *testing.T) {
 // late usage pending for review instead of billing it on top of the shortfall already charged.
 func TestLateUsageHeldWhenThePeriodWasTruedUp(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion([]byte(`
-contract_id: ctr_late_commit
-version: 1
-status: active
-customer: {external_id: cus_commit, name: Commit Corp}
-currency: USD
-billing_entity: late-us
-payment_provider: bank
-start: 2026-09-01
-billing: {cadence: monthly, timing: in_arrears}
-meters:
-  - id: api_calls
-components:
-  - {id: api, product: api, model: per_unit, meter: api_calls, price: {unit_price: "0.01"}}
-commit: {amount: "100.00"}
-`), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := usage.InsertMeter(ctx, d.Pool, &usage.Meter{Slug: "api_calls", EventType: "api.call", Aggregation: usage.Count}); err != nil {
-		t.Fatal(err)
-	}
-	ing, err := usage.NewIngester(ctx, d.Pool, usage.IngesterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, ch, ing := newLateEnv(t, lateCommitContract)
 	ev := func(id string, at time.Time) {
 		t.Helper()
 		if _, err := ing.Ingest(ctx, []usage.Event{{ID: id, Source: "gw", SpecVersion: "1.0", Type: "api.call", Subject: "cus_commit", Time: at}}, usage.IngestOptions{}); err != nil {
