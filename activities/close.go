@@ -290,13 +290,20 @@ func (a *Close) RunCheck(ctx context.Context, in CheckInput) (CheckOutput, error
 
 func checkOutput(r recon.Result) CheckOutput {
 	out := CheckOutput{Run: r.Check.Run, Check: r.Check.Name, Attempt: r.Attempt, ResultID: r.ID, Status: r.Effective(),
-		Left: r.Check.Left, Right: r.Check.Right, Differences: len(r.Check.Differences), Breaches: r.Breaches}
-	for i, d := range r.Check.Differences {
-		if i == maxCloseExceptions {
-			out.Exceptions = append(out.Exceptions, fmt.Sprintf("... and %d more (stored with result %d)", len(r.Check.Differences)-i, r.ID))
-			break
+		Left: r.Check.Left, Right: r.Check.Right, Differences: len(r.Check.Differences), Breaches: r.Breaches,
+		Exceptions: differenceReasons(r.Check.Differences, maxCloseExceptions, r.ID)}
+	return out
+}
+
+// differenceReasons are the first limit differences as "key: reason", then a line saying how many
+// more are stored with result resultID.
+func differenceReasons(diffs []recon.Difference, limit int, resultID int64) []string {
+	out := make([]string, 0, min(len(diffs), limit+1))
+	for i, d := range diffs {
+		if i == limit {
+			return append(out, fmt.Sprintf("... and %d more (stored with result %d)", len(diffs)-i, resultID))
 		}
-		out.Exceptions = append(out.Exceptions, d.Key+": "+d.Reason)
+		out = append(out, d.Key+": "+d.Reason)
 	}
 	return out
 }

@@ -123,13 +123,7 @@ func (a *ERP) Reconcile(ctx context.Context, in ReconcileInput) (ReconcileOutput
 		return ReconcileOutput{}, err
 	}
 	out := ReconcileOutput{Run: run, Attempt: res.Attempt, ResultID: res.ID, Status: res.Status, Journals: nonEmpty(expected),
-		Unposted: unposted, Differences: len(check.Differences), Exceptions: []string{}}
-	for i, d := range check.Differences {
-		if i == maxReportedDifferences {
-			break
-		}
-		out.Exceptions = append(out.Exceptions, d.Reason)
-	}
+		Unposted: unposted, Differences: len(check.Differences), Exceptions: differenceReasons(check.Differences, maxReportedDifferences, res.ID)}
 	if res.Status.Blocks() {
 		a.raise(ctx, recon.Subject(run, check.Name), "erp_reconciliation",
 			fmt.Sprintf("NetSuite differs from the ledger for %s %s (attempt %d): %d difference(s), first: %s",

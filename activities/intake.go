@@ -440,14 +440,7 @@ func (a *Intake) ReconcileCRM(ctx context.Context, in CRMReconcileInput) (CRMRec
 		return CRMReconcileOutput{}, err
 	}
 	out := CRMReconcileOutput{Run: check.Run, Attempt: res.Attempt, Status: string(res.Status), Differences: len(check.Differences), Summary: summary,
-		Breaches: res.Breaches}
-	for i, d := range check.Differences {
-		if i == maxCloseExceptions {
-			out.Exceptions = append(out.Exceptions, fmt.Sprintf("... and %d more (stored with result %d)", len(check.Differences)-i, res.ID))
-			break
-		}
-		out.Exceptions = append(out.Exceptions, d.Key+": "+d.Reason)
-	}
+		Breaches: res.Breaches, Exceptions: differenceReasons(check.Differences, maxCloseExceptions, res.ID)}
 	if res.Status == recon.StatusBlocked {
 		msg := fmt.Sprintf("CRM reconciliation %s attempt %d is blocked: %d difference(s) between closed-won deals and contracts (%d missing, %d rejected, %d mismatched)",
 			check.Run, res.Attempt, len(check.Differences), summary.Missing, summary.Rejected, summary.Mismatched)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/dbtest"
+	"github.com/revhub/revhub/internal/devhub"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/payment"
@@ -59,30 +59,6 @@ components:
     meter: api_calls
     price: {unit_price: "0.015"}
 `
-
-// workerProc runs `revhub worker` as its own process, as production does.
-type workerProc struct {
-	t    *testing.T
-	bin  string
-	args []string
-	env  []string
-	cmd  *exec.Cmd
-}
-
-func (w *workerProc) start() {
-	w.t.Helper()
-	w.cmd = exec.Command(w.bin, w.args...)
-	w.cmd.Env = append(os.Environ(), w.env...)
-	w.cmd.Stderr = os.Stderr
-	if err := w.cmd.Start(); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-func (w *workerProc) kill() {
-	_ = w.cmd.Process.Signal(syscall.SIGKILL)
-	_ = w.cmd.Wait()
-}
 
 // TestBillingCycleExactlyOnceUnderWorkerCrash: a contract is rated, invoiced and collected through
 // Stripe (stripe-mock behind the stateful layer); the worker process is SIGKILLed while the charge
@@ -126,12 +102,12 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	}
 	defer mock.Stop() //nolint:errcheck
 	layer := stfake.New(stfake.Options{MockURL: mock.URL, WebhookSecret: "whsec_e2e"})
-	var w *workerProc
+	var w *devhub.WorkerProcess
 	var once sync.Once
 	killed := make(chan struct{})
 	stripeSrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents" {
-			once.Do(func() { w.kill(); close(killed) })
+			once.Do(func() { w.Kill(); close(killed) })
 		}
 		layer.Handler().ServeHTTP(rw, r)
 	}))
@@ -141,12 +117,14 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	w = &workerProc{t: t, bin: bin,
-		args: []string{"worker", "--database-url", d.URL, "--temporal-address", temporaltest.Address(t), "--task-queue", tq,
+	w = &devhub.WorkerProcess{Binary: bin,
+		Args: []string{"worker", "--database-url", d.URL, "--temporal-address", temporaltest.Address(t), "--task-queue", tq,
 			"--stripe-base-url", stripeSrv.URL, "--log-level", "error"},
-		env: []string{"REVHUB_STRIPE_API_KEY=sk_test_e2e", "REVHUB_STRIPE_WEBHOOK_SECRET=whsec_e2e"}}
-	w.start()
-	defer func() { w.kill() }()
+		Env: []string{"REVHUB_STRIPE_API_KEY=sk_test_e2e", "REVHUB_STRIPE_WEBHOOK_SECRET=whsec_e2e"}}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Kill()
 
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.BillingCycleID("ctr_e2e", "2026-10-01"), TaskQueue: tq},
 		workflows.BillingCycle, workflows.BillingCycleInput{ContractID: "ctr_e2e", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01", Grace: time.Second})
@@ -158,7 +136,9 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the charge never reached Stripe")
 	}
-	w.start() // the restarted worker resolves the interrupted charge by lookup
+	if err := w.Start(); err != nil { // the restarted worker resolves the interrupted charge by lookup
+		t.Fatal(err)
+	}
 	var cycle workflows.BillingCycleState
 	if err := run.Get(ctx, &cycle); err != nil {
 		t.Fatalf("billing cycle: %v", err)

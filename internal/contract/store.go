@@ -159,14 +159,7 @@ func ListByCustomer(ctx context.Context, q db.Querier, customerExternalID string
 	if err != nil {
 		return nil, fmt.Errorf("list contracts of %s: %w", customerExternalID, err)
 	}
-	var out []Contract
-	for _, v := range vs {
-		if len(out) == 0 || out[len(out)-1].ID != v.ContractID {
-			out = append(out, Contract{ID: v.ContractID})
-		}
-		out[len(out)-1].Versions = append(out[len(out)-1].Versions, v)
-	}
-	return out, nil
+	return groupVersions(vs), nil
 }
 
 // ActiveOn lists the contracts with a version in force on day d whose status is active, ordered by id.
@@ -232,6 +225,11 @@ func ListByEntity(ctx context.Context, q db.Querier, billingEntity string) ([]Co
 	if err != nil {
 		return nil, fmt.Errorf("list contracts of entity %s: %w", billingEntity, err)
 	}
+	return groupVersions(vs), nil
+}
+
+// groupVersions gathers versions ordered by contract id into contracts.
+func groupVersions(vs []Version) []Contract {
 	var out []Contract
 	for _, v := range vs {
 		if len(out) == 0 || out[len(out)-1].ID != v.ContractID {
@@ -239,5 +237,5 @@ func ListByEntity(ctx context.Context, q db.Querier, billingEntity string) ([]Co
 		}
 		out[len(out)-1].Versions = append(out[len(out)-1].Versions, v)
 	}
-	return out, nil
+	return out
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/revhub/revhub/internal/chaos"
 	"github.com/revhub/revhub/internal/db"
 	"github.com/revhub/revhub/internal/server"
+	"github.com/revhub/revhub/internal/tool"
 	"github.com/revhub/revhub/internal/worker"
 )
 
@@ -109,7 +110,7 @@ func Run(ctx context.Context, o Options) error {
 	if listening(smAddr) {
 		log.Info("reusing stripe-mock", "addr", smAddr)
 	} else {
-		bin, err := findBinary("stripe-mock", o.StripeMockBin)
+		bin, err := tool.Path("stripe-mock", o.StripeMockBin)
 		if err != nil {
 			return err
 		}
@@ -210,7 +211,7 @@ func startTemporal(ctx context.Context, o Options, log *slog.Logger) (client.Cli
 	if listening(o.TemporalAddress) {
 		log.Info("reusing Temporal server", "addr", o.TemporalAddress)
 	} else {
-		bin, err := findBinary("temporal", o.TemporalCLI)
+		bin, err := tool.Path("temporal", o.TemporalCLI)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -235,7 +236,7 @@ func startTemporal(ctx context.Context, o Options, log *slog.Logger) (client.Cli
 	if err != nil {
 		return nil, c, err
 	}
-	if err := ensureSearchAttributes(ctx, tc); err != nil {
+	if err := EnsureSearchAttributes(ctx, tc); err != nil {
 		log.Warn("registering search attributes", "err", err)
 	}
 	return tc, c, nil

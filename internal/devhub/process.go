@@ -2,7 +2,6 @@ package devhub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -91,26 +90,6 @@ func waitListening(ctx context.Context, addr string, c *child, timeout time.Dura
 		}
 	}
 	return fmt.Errorf("nothing listens on %s after %s", addr, timeout)
-}
-
-// findBinary looks for name in $PATH, then $GOPATH/bin (default ~/go/bin).
-func findBinary(name, override string) (string, error) {
-	if override != "" {
-		return override, nil
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	p := filepath.Join(gopath, "bin", name)
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", errors.New(name + " not found in PATH or $GOPATH/bin: run scripts/setup.sh")
 }
 
 var _ io.Closer = (*os.File)(nil)

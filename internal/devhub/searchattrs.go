@@ -26,8 +26,8 @@ var SearchAttributes = []SearchAttribute{
 	{"RevhubReconStatus", "Keyword"},
 }
 
-// ensureSearchAttributes registers any missing attribute on a reused server.
-func ensureSearchAttributes(ctx context.Context, tc client.Client) error {
+// EnsureSearchAttributes registers any of SearchAttributes the server lacks (a reused server, a bench's own).
+func EnsureSearchAttributes(ctx context.Context, tc client.Client) error {
 	op := tc.OperatorService()
 	list, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
 	if err != nil {

@@ -24,6 +24,9 @@ func CheckPaymentReference(ref string) bool {
 	if len(ref) < 5 || len(ref) > 25 || !strings.HasPrefix(ref, "RF") {
 		return false
 	}
+	if ref[2] < '0' || ref[2] > '9' || ref[3] < '0' || ref[3] > '9' {
+		return false
+	}
 	body := ref[4:]
 	if referenceBody(body) != body {
 		return false

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,6 +16,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/revhub/revhub/internal/tool"
 )
 
 var (
@@ -27,24 +28,7 @@ var (
 )
 
 // CLIPath finds the temporal CLI: $REVHUB_TEMPORAL_CLI, then PATH, then $(go env GOPATH)/bin.
-func CLIPath() (string, error) {
-	if p := os.Getenv("REVHUB_TEMPORAL_CLI"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	p := filepath.Join(gopath, "bin", "temporal")
-	if _, err := os.Stat(p); err != nil {
-		return "", err
-	}
-	return p, nil
-}
+func CLIPath() (string, error) { return tool.Path("temporal", os.Getenv("REVHUB_TEMPORAL_CLI")) }
 
 // Address returns host:port of a running dev server, starting one if needed.
 func Address(t testing.TB) string {

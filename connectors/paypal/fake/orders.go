@@ -65,17 +65,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	// A vaulted payment source needs no buyer approval: PayPal captures at once.
 	o.Status = "APPROVED"
-	c, declined := s.doCapture(o)
-	body := s.orderJSON(o)
-	s.mu.Unlock()
-	if declined {
-		markExecuted(w)
-		writeError(w, 422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation.",
-			[]detail{{Issue: "INSTRUMENT_DECLINED", Description: "The instrument presented was either declined by the processor or bank, or it can't be used for this payment."}})
-		return
-	}
-	s.emitCapture(c)
-	writeRaw(w, 201, body)
+	s.captureAndAnswer(w, o)
 }
 
 func (s *Server) captureOrder(w http.ResponseWriter, r *http.Request) {
@@ -100,17 +90,7 @@ func (s *Server) captureOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation.", []detail{{Issue: issue, Description: desc}})
 		return
 	}
-	c, declined := s.doCapture(o)
-	body := s.orderJSON(o)
-	s.mu.Unlock()
-	if declined {
-		markExecuted(w)
-		writeError(w, 422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation.",
-			[]detail{{Issue: "INSTRUMENT_DECLINED", Description: "The instrument presented was either declined by the processor or bank, or it can't be used for this payment."}})
-		return
-	}
-	s.emitCapture(c)
-	writeRaw(w, 201, body)
+	s.captureAndAnswer(w, o)
 }
 
 // doCapture captures an approved order (s.mu held); declined means no capture was made.
@@ -421,4 +401,20 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// captureAndAnswer captures o (s.mu held on entry, released here) and answers the order, or
+// PayPal's INSTRUMENT_DECLINED when the payment source is declined.
+func (s *Server) captureAndAnswer(w http.ResponseWriter, o *order) {
+	c, declined := s.doCapture(o)
+	body := s.orderJSON(o)
+	s.mu.Unlock()
+	if declined {
+		markExecuted(w)
+		writeError(w, 422, "UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation.",
+			[]detail{{Issue: "INSTRUMENT_DECLINED", Description: "The instrument presented was either declined by the processor or bank, or it can't be used for this payment."}})
+		return
+	}
+	s.emitCapture(c)
+	writeRaw(w, 201, body)
 }

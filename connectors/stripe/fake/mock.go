@@ -8,15 +8,15 @@ package fake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/revhub/revhub/internal/tool"
 )
 
 // Mock is a stripe-mock child process.
@@ -25,22 +25,8 @@ type Mock struct {
 	cmd *exec.Cmd
 }
 
-// MockBinary finds stripe-mock: $REVHUB_STRIPE_MOCK, then $PATH, then $HOME/go/bin.
-func MockBinary() (string, error) {
-	if p := os.Getenv("REVHUB_STRIPE_MOCK"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("stripe-mock"); err == nil {
-		return p, nil
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, "go", "bin", "stripe-mock")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("stripe-mock not found: install it with `go install github.com/stripe/stripe-mock@latest` or set REVHUB_STRIPE_MOCK")
-}
+// MockBinary finds stripe-mock: $REVHUB_STRIPE_MOCK, then $PATH, then $GOPATH/bin.
+func MockBinary() (string, error) { return tool.Path("stripe-mock", os.Getenv("REVHUB_STRIPE_MOCK")) }
 
 // MockOptions choose the stripe-mock binary and port; zero values mean MockBinary and a free port.
 type MockOptions struct {

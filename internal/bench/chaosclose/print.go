@@ -3,7 +3,6 @@ package chaosclose
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 )
@@ -23,7 +22,6 @@ func Print(w io.Writer, r *Report) {
 		for _, e := range sortedKeys(k.Steps) {
 			at = append(at, e+"="+k.Steps[e])
 		}
-		sort.Strings(at)
 		if len(at) == 0 {
 			at = []string{"(no answer from the closes in 3 s)"}
 		}

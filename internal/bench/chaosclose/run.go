@@ -13,11 +13,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -174,11 +172,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &workerProc{bin: o.Binary, args: append(args, "--log-level", "warn"), env: env, logPath: filepath.Join(o.DataDir, "worker.log")}
-	if err := w.start(); err != nil {
+	w := &devhub.WorkerProcess{Binary: o.Binary, Args: append(args, "--log-level", "warn"), Env: env, LogPath: filepath.Join(o.DataDir, "worker.log")}
+	if err := w.Start(); err != nil {
 		return nil, err
 	}
-	defer w.stop()
+	defer w.Stop()
 
 	tc, err := client.DialContext(ctx, client.Options{HostPort: dev.TemporalAddress, Logger: quietTemporalLog{}})
 	if err != nil {
@@ -216,13 +214,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				return
 			}
 			steps := currentSteps(ctx, tc, rep.Entities, rep.Period)
-			w.kill()
+			w.Kill()
 			mu.Lock()
 			rep.Kills = append(rep.Kills, Kill{After: time.Since(start), Steps: steps})
 			mu.Unlock()
 			o.Log.Info("worker killed", "after", time.Since(start).Round(time.Millisecond), "steps", steps)
 			time.Sleep(time.Duration(300+rnd.IntN(1500)) * time.Millisecond)
-			if err := w.start(); err != nil {
+			if err := w.Start(); err != nil {
 				o.Log.Error("worker restart", "err", err)
 				return
 			}
@@ -241,13 +239,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// Collection runs on after the close has started it: wait (bounded) for the charges that a kill
 	// interrupted to be resolved by their retries before counting.
 	settle := time.Now()
-	if err := waitSettled(ctx, dev.DatabaseURL, 5*time.Minute, o.Log); err != nil {
+	pool, err := db.Open(ctx, dev.DatabaseURL, db.PoolOptions{MaxConns: 2})
+	if err != nil {
+		return rep, err
+	}
+	defer pool.Close()
+	if err := waitSettled(ctx, pool, 5*time.Minute, o.Log); err != nil {
 		return rep, err
 	}
 	rep.Settle = time.Since(settle)
 	rep.Faults = dice.Stats()
 
-	obs, err := Observe(ctx, dev)
+	obs, err := Observe(ctx, pool, dev)
 	if err != nil {
 		return rep, err
 	}
@@ -345,72 +348,6 @@ func waitClose(ctx context.Context, tc client.Client, id string) (workflows.Clos
 	}
 }
 
-// workerProc is `revhub worker` as its own process group, restarted after each kill.
-type workerProc struct {
-	bin     string
-	args    []string
-	env     []string
-	logPath string
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	log     *os.File
-}
-
-func (w *workerProc) start() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.log == nil {
-		f, err := os.OpenFile(w.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return fmt.Errorf("chaos close: worker log: %w", err)
-		}
-		w.log = f
-	}
-	cmd := exec.Command(w.bin, w.args...)
-	cmd.Env = append(os.Environ(), w.env...)
-	cmd.Stdout, cmd.Stderr = w.log, w.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("chaos close: start worker: %w", err)
-	}
-	w.cmd = cmd
-	return nil
-}
-
-// kill sends SIGKILL: no graceful shutdown, in-flight activities are lost mid-call.
-func (w *workerProc) kill() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
-	_ = w.cmd.Wait()
-	w.cmd = nil
-}
-
-// stop ends the worker gracefully (SIGTERM, then SIGKILL after a grace period).
-func (w *workerProc) stop() {
-	w.mu.Lock()
-	cmd := w.cmd
-	w.cmd = nil
-	w.mu.Unlock()
-	if cmd != nil {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
-	if w.log != nil {
-		_ = w.log.Close()
-	}
-}
-
 // freePorts asks the system for n distinct free loopback ports.
 func freePorts(n int) ([]int, error) {
 	var out []int
@@ -442,12 +379,7 @@ func (quietTemporalLog) Error(string, ...any) {}
 // waitSettled waits, at most limit, until no payment is pending and every invoice with an amount
 // due that is collected by a provider (not a bank transfer) is paid; what is still open then is
 // left for the verification to report.
-func waitSettled(ctx context.Context, url string, limit time.Duration, log *slog.Logger) error {
-	pool, err := db.Open(ctx, url, db.PoolOptions{MaxConns: 1})
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+func waitSettled(ctx context.Context, pool db.Querier, limit time.Duration, log *slog.Logger) error {
 	deadline := time.Now().Add(limit)
 	for {
 		var pending, unpaid int

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -62,13 +61,9 @@ type Observed struct {
 	NetSuiteJournals map[string]int
 }
 
-// Observe reads the run's records from PostgreSQL and the fakes' request logs and stores.
-func Observe(ctx context.Context, dev devhub.Options) (*Observed, error) {
-	pool, err := db.Open(ctx, dev.DatabaseURL, db.PoolOptions{MaxConns: 2})
-	if err != nil {
-		return nil, err
-	}
-	defer pool.Close()
+// Observe reads the run's records from PostgreSQL (pool: the run's database) and the fakes'
+// request logs and stores (dev: where they listen).
+func Observe(ctx context.Context, pool db.Querier, dev devhub.Options) (*Observed, error) {
 	o := &Observed{StripeCreates: map[string]int{}, PayPalOrders: map[string]int{}, PayPalCaptures: map[string]int{}, NetSuiteJournals: map[string]int{}}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM contracts`).Scan(&o.Contracts); err != nil {
 		return nil, fmt.Errorf("observe contracts: %w", err)
@@ -401,9 +396,6 @@ func queryPairs(ctx context.Context, q db.Querier, sql string) (map[string]strin
 }
 
 func getJSON(ctx context.Context, u string, v any) error {
-	if _, err := url.Parse(u); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

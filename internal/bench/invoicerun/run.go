@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/revhub/revhub/internal/db"
+	"github.com/revhub/revhub/internal/devhub"
 	"github.com/revhub/revhub/workflows"
 )
 
@@ -166,7 +167,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench invoice-run: dial temporal %s: %w", ts.addr, err)
 	}
 	defer tc.Close()
-	if err := ensureSearchAttributes(ctx, tc); err != nil {
+	if err := devhub.EnsureSearchAttributes(ctx, tc); err != nil {
 		return nil, fmt.Errorf("bench invoice-run: %w", err)
 	}
 	fakes, err := startFakes(ctx, o, log)

@@ -2,22 +2,16 @@ package invoicerun
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -31,6 +25,7 @@ import (
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
+	"github.com/revhub/revhub/internal/tool"
 	"github.com/revhub/revhub/internal/worker"
 )
 
@@ -56,7 +51,7 @@ func startTemporal(ctx context.Context, o Options) (*temporalServer, error) {
 	if o.TemporalAddress != "" {
 		return &temporalServer{addr: o.TemporalAddress}, nil
 	}
-	bin, err := temporalCLI(o.TemporalCLI)
+	bin, err := tool.Path("temporal", o.TemporalCLI)
 	if err != nil {
 		return nil, err
 	}
@@ -87,54 +82,6 @@ func (t *temporalServer) stop() {
 		_ = t.dev.Stop()
 		t.log.Close()
 	}
-}
-
-// temporalCLI finds the temporal CLI: the flag, $PATH, then $GOPATH/bin (default ~/go/bin).
-func temporalCLI(override string) (string, error) {
-	if override != "" {
-		return override, nil
-	}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		return p, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
-	}
-	p := filepath.Join(gopath, "bin", "temporal")
-	if _, err := os.Stat(p); err != nil {
-		return "", errors.New("temporal CLI not found in PATH or $GOPATH/bin: run scripts/setup.sh or pass --temporal-address")
-	}
-	return p, nil
-}
-
-// ensureSearchAttributes registers revhub's search attributes on a server that lacks them, since
-// the billing workflows upsert them.
-func ensureSearchAttributes(ctx context.Context, tc client.Client) error {
-	op := tc.OperatorService()
-	list, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
-	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
-	}
-	missing := map[string]enums.IndexedValueType{}
-	for _, sa := range devhub.SearchAttributes {
-		if _, ok := list.GetCustomAttributes()[sa.Name]; ok {
-			continue
-		}
-		t, ok := enums.IndexedValueType_value["INDEXED_VALUE_TYPE_"+strings.ToUpper(sa.Type)]
-		if !ok {
-			return fmt.Errorf("search attribute %s: unknown type %s", sa.Name, sa.Type)
-		}
-		missing[sa.Name] = enums.IndexedValueType(t)
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	if _, err := op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: "default", SearchAttributes: missing}); err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
-	}
-	return nil
 }
 
 // Fakes are the payment providers of the run: the Stripe layer over stripe-mock and the PayPal fake.
