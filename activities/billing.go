@@ -267,24 +267,29 @@ func (a *Billing) Finalize(ctx context.Context, in InvoiceRef) (FinalizeOutput, 
 	}
 	var out FinalizeOutput
 	err := db.InTx(ctx, a.deps.Pool, func(tx pgx.Tx) error {
-		inv, err := invoice.Finalize(ctx, tx, in.InvoiceID, a.deps.Now())
+		// The ledger entry does not need the invoice number: post it before the number series
+		// of the billing entity is locked, so that the lock is held only to the commit.
+		var entry ledger.Entry
+		inv, err := invoice.FinalizeWith(ctx, tx, in.InvoiceID, a.deps.Now(), func(inv invoice.Invoice) error {
+			c, err := contract.Get(ctx, tx, inv.ContractID)
+			if err != nil {
+				return fmt.Errorf("load contract %s: %w", inv.ContractID, err)
+			}
+			entry, err = ledger.InvoiceFinalized(a.deps.Chart, ledgerInvoice(inv, c))
+			switch {
+			case errors.Is(err, ledger.ErrNothingToPost):
+				// A zero-amount invoice has no ledger effect.
+			case err != nil:
+				return permanent(ErrInvalidInput, err)
+			default:
+				if _, err := ledger.PostLate(ctx, tx, a.deps.Chart, entry); err != nil {
+					return fmt.Errorf("post %s: %w", entry.Key, err)
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		c, err := contract.Get(ctx, tx, inv.ContractID)
-		if err != nil {
-			return fmt.Errorf("load contract %s: %w", inv.ContractID, err)
-		}
-		entry, err := ledger.InvoiceFinalized(a.deps.Chart, ledgerInvoice(inv, c))
-		switch {
-		case errors.Is(err, ledger.ErrNothingToPost):
-			// A zero-amount invoice has no ledger effect.
-		case err != nil:
-			return permanent(ErrInvalidInput, err)
-		default:
-			if _, err := ledger.PostLate(ctx, tx, a.deps.Chart, entry); err != nil {
-				return fmt.Errorf("post %s: %w", entry.Key, err)
-			}
 		}
 		if err := payment.UpsertReceivable(ctx, tx, payment.Receivable{
 			InvoiceID: inv.ID, CustomerID: inv.CustomerID, Reference: inv.PaymentReference, Currency: inv.Currency, Amount: inv.Total,

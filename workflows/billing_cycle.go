@@ -48,15 +48,24 @@ type BillingCycleState struct {
 	Number     string          `json:"number,omitempty"`
 	Total      decimal.Decimal `json:"total"`
 	Currency   string          `json:"currency,omitempty"`
-	Collection string          `json:"collection,omitempty"` // the Collect workflow id
+	Collection string          `json:"collection,omitempty"` // the Collect workflow id, when collection goes on in a child
+	Payment    string          `json:"payment,omitempty"`    // paid or nothing_due when the cycle's own first charge settled it
 }
 
 // Billing-cycle steps, in order.
 var billingSteps = []string{"wait_for_period_end", "close_usage", "rate_and_draft", "finalize", "deliver", "collect"}
 
+// versionLocalSteps gates the faster command sequence: the PostgreSQL steps and the first charge
+// run as local activities inside one workflow task, RevhubStep is upserted only when it tells an
+// operator something (a durable wait or a failed step; the status query always has every step),
+// and Collect is started only when money is still outstanding after the first charge. Histories recorded before it replay on the
+// original sequence (DefaultVersion).
+const versionLocalSteps = "billing-local-steps"
+
 // BillingCycle closes usage after the period and its grace window, rates it into a draft
-// invoice, finalizes it (gap-free number, ledger entry), delivers it and starts its collection
-// as a child workflow that outlives the cycle.
+// invoice, finalizes it (gap-free number, ledger entry), delivers it and charges it once through
+// the customer's provider; when money is still outstanding (a failed or pending charge, a bank
+// transfer) its collection continues in a Collect child workflow that outlives the cycle.
 func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState, error) {
 	st := BillingCycleState{}
 	for _, s := range billingSteps {
@@ -65,13 +74,25 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (BillingCycleState, error) { return st, nil }); err != nil {
 		return st, err
 	}
-	set := func(i int, state, detail string) {
-		st.Steps[i].State, st.Steps[i].Detail = state, detail
-		_ = workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrStep).ValueSet(billingSteps[i]))
-	}
 	cycle := activities.CycleInput{ContractID: in.ContractID, PeriodStart: in.PeriodStart, PeriodEnd: in.PeriodEnd}
 	if err := cycle.Validate(); err != nil {
 		return st, err
+	}
+	fast := workflow.GetVersion(ctx, versionLocalSteps, workflow.DefaultVersion, 1) == 1
+	stepAttr := temporal.NewSearchAttributeKeyKeyword(SearchAttrStep)
+	set := func(i int, state, detail string) {
+		st.Steps[i].State, st.Steps[i].Detail = state, detail
+		if !fast || state == StepFailed {
+			_ = workflow.UpsertTypedSearchAttributes(ctx, stepAttr.ValueSet(billingSteps[i]))
+		}
+	}
+	dbCtx, localDB, localProvider := dbActivity(ctx), dbLocalActivity(ctx), providerLocalActivity(ctx)
+	// runDB runs a PostgreSQL-only step: a local activity on the fast sequence.
+	runDB := func(fn, arg, out any) error {
+		if fast {
+			return workflow.ExecuteLocalActivity(localDB, fn, arg).Get(ctx, out)
+		}
+		return workflow.ExecuteActivity(dbCtx, fn, arg).Get(ctx, out)
 	}
 	end, _ := time.Parse(time.DateOnly, in.PeriodEnd)
 	grace := in.Grace
@@ -79,11 +100,14 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 		grace = DefaultGrace
 	}
 	var bill *activities.Billing
-	dbCtx := dbActivity(ctx)
+	var col *activities.Collection
 
 	// 0. Wait for the period to end plus the late-event grace window (a durable timer).
 	set(0, StepRunning, "")
 	if wait := end.Add(grace).Sub(workflow.Now(ctx)); wait > 0 {
+		if fast {
+			_ = workflow.UpsertTypedSearchAttributes(ctx, stepAttr.ValueSet(billingSteps[0]))
+		}
 		set(0, StepRunning, "until "+end.Add(grace).UTC().Format(time.RFC3339))
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return st, err
@@ -94,7 +118,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	// 1. Cut usage off: later events for the period become adjustments on the next invoice.
 	set(1, StepRunning, "")
 	var closed activities.CloseUsageOutput
-	if err := workflow.ExecuteActivity(dbCtx, bill.CloseUsage, cycle).Get(ctx, &closed); err != nil {
+	if err := runDB(bill.CloseUsage, cycle, &closed); err != nil {
 		set(1, StepFailed, err.Error())
 		return st, err
 	}
@@ -103,7 +127,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	// 2. Rate and create the draft (idempotent by invoice:{contract}:{period}).
 	set(2, StepRunning, "")
 	var draft activities.DraftOutput
-	if err := workflow.ExecuteActivity(dbCtx, bill.RateAndDraft, cycle).Get(ctx, &draft); err != nil {
+	if err := runDB(bill.RateAndDraft, cycle, &draft); err != nil {
 		set(2, StepFailed, err.Error())
 		return st, err
 	}
@@ -117,7 +141,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	// 3. Finalize: gap-free number, immutable from now on, ledger entry invoice:{id}:finalized.
 	set(3, StepRunning, "")
 	var fin activities.FinalizeOutput
-	if err := workflow.ExecuteActivity(dbCtx, bill.Finalize, activities.InvoiceRef{InvoiceID: draft.InvoiceID}).Get(ctx, &fin); err != nil {
+	if err := runDB(bill.Finalize, activities.InvoiceRef{InvoiceID: draft.InvoiceID}, &fin); err != nil {
 		set(3, StepFailed, err.Error())
 		return st, err
 	}
@@ -139,18 +163,37 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	// 4. Deliver: render HTML and PDF with the line explanations.
 	set(4, StepRunning, "")
 	var del activities.DeliverOutput
-	if err := workflow.ExecuteActivity(dbCtx, bill.Deliver, activities.InvoiceRef{InvoiceID: draft.InvoiceID}).Get(ctx, &del); err != nil {
+	if err := runDB(bill.Deliver, activities.InvoiceRef{InvoiceID: draft.InvoiceID}, &del); err != nil {
 		set(4, StepFailed, err.Error())
 		return st, err
 	}
 	set(4, StepDone, fmt.Sprintf("html %d bytes, pdf %d bytes", del.HTMLBytes, del.PDFBytes))
 
-	// 5. Collect through the customer's provider, in a child that outlives this cycle.
+	// 5. Collect: on the fast sequence the first charge runs here (same key invoice:{id}:charge:1
+	// as Collect's first attempt); a child that outlives this cycle takes over while money is due.
 	if in.NoCollect || !fin.AmountDue.IsPositive() {
 		set(5, StepSkipped, "nothing due")
 		return st, nil
 	}
 	set(5, StepRunning, "")
+	var first *activities.ChargeOutput
+	if fast && draft.Provider != "bank" {
+		var out activities.ChargeOutput
+		charge := activities.ChargeInput{InvoiceID: draft.InvoiceID, Attempt: 1, Provider: draft.Provider, PaymentMethod: draft.PaymentMethod}
+		if err := workflow.ExecuteLocalActivity(localProvider, col.ChargeInvoice, charge).Get(ctx, &out); err != nil {
+			set(5, StepFailed, err.Error())
+			return st, err
+		}
+		if out.Status == activities.ChargeSucceeded || out.Status == activities.ChargeNothing {
+			st.Payment = CollectPaid
+			if out.Status == activities.ChargeNothing {
+				st.Payment = CollectNothingDue
+			}
+			set(5, StepDone, fmt.Sprintf("attempt 1 %s %s", out.Status, out.PaymentKey))
+				return st, nil
+		}
+		first = &out
+	}
 	st.Collection = CollectID(draft.InvoiceID)
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            st.Collection,
@@ -159,12 +202,13 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	})
 	fut := workflow.ExecuteChildWorkflow(child, Collect, CollectInput{
 		InvoiceID: draft.InvoiceID, Provider: draft.Provider, PaymentMethod: draft.PaymentMethod, Amount: fin.AmountDue, Currency: fin.Currency, Dunning: in.Dunning,
+		FirstAttempt: first,
 	})
 	var exec workflow.Execution
 	if err := fut.GetChildWorkflowExecution().Get(ctx, &exec); err != nil {
 		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 			set(5, StepDone, "collection already running: "+st.Collection)
-			return st, nil
+				return st, nil
 		}
 		set(5, StepFailed, err.Error())
 		return st, err

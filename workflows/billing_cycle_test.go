@@ -8,11 +8,12 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/revhub/revhub/activities"
 )
 
-func billingEnv(t *testing.T, contractID string, total string) (*testsuite.TestWorkflowEnvironment, *time.Time) {
+func billingEnv(t *testing.T, contractID, total, provider string) (*testsuite.TestWorkflowEnvironment, *time.Time) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(BillingCycle)
@@ -31,7 +32,7 @@ func billingEnv(t *testing.T, contractID string, total string) (*testsuite.TestW
 		return activities.CloseUsageOutput{Subject: "cus_1"}, nil
 	}).Once()
 	env.OnActivity(bill.RateAndDraft, mock.Anything, cy).Return(activities.DraftOutput{InvoiceID: "inv_1", Customer: "cus_1", BillingEntity: "us",
-		Provider: "stripe", PaymentMethod: "pm_card_visa", Currency: "USD", Total: amt, Lines: 2}, nil).Once()
+		Provider: provider, PaymentMethod: "pm_card_visa", Currency: "USD", Total: amt, Lines: 2}, nil).Once()
 	env.OnActivity(bill.Finalize, mock.Anything, activities.InvoiceRef{InvoiceID: "inv_1"}).Return(activities.FinalizeOutput{InvoiceID: "inv_1",
 		Number: "INV-US-000001", Status: "finalized", Total: amt, AmountDue: amt, Currency: "USD"}, nil).Once()
 	env.OnActivity(bill.Deliver, mock.Anything, activities.InvoiceRef{InvoiceID: "inv_1"}).Return(activities.DeliverOutput{InvoiceID: "inv_1", HTMLBytes: 10, PDFBytes: 20}, nil).Once()
@@ -40,9 +41,10 @@ func billingEnv(t *testing.T, contractID string, total string) (*testsuite.TestW
 }
 
 // TestBillingCycleWaitsForGraceThenInvoicesAndCollects: nothing is closed before the period end
-// plus the grace window; then the invoice is rated, finalized, delivered and its collection starts.
+// plus the grace window; then the invoice is rated, finalized, delivered and charged once; a paid
+// invoice needs no Collect child.
 func TestBillingCycleWaitsForGraceThenInvoicesAndCollects(t *testing.T) {
-	env, closedAt := billingEnv(t, "ctr_1", "118.51")
+	env, closedAt := billingEnv(t, "ctr_1", "118.51", "stripe")
 	env.SetStartTime(time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC))
 	var col *activities.Collection
 	env.OnActivity(col.ChargeInvoice, mock.Anything, activities.ChargeInput{InvoiceID: "inv_1", Attempt: 1, Provider: "stripe", PaymentMethod: "pm_card_visa"}).
@@ -58,8 +60,8 @@ func TestBillingCycleWaitsForGraceThenInvoicesAndCollects(t *testing.T) {
 	if err := env.GetWorkflowResult(&st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Number != "INV-US-000001" || st.Collection != CollectID("inv_1") {
-		t.Fatalf("state = %+v", st)
+	if st.Number != "INV-US-000001" || st.Payment != CollectPaid || st.Collection != "" {
+		t.Fatalf("paid on the first charge, no Collect child expected: state = %+v", st)
 	}
 	for _, s := range st.Steps {
 		if s.State != StepDone {
@@ -71,7 +73,7 @@ func TestBillingCycleWaitsForGraceThenInvoicesAndCollects(t *testing.T) {
 // TestBillingCycleWritesBackToTheDeal: a contract from Salesforce gets its billed-to-date amount
 // written back to the Opportunity once the invoice is issued; a zero invoice starts no collection.
 func TestBillingCycleWritesBackToTheDeal(t *testing.T) {
-	env, _ := billingEnv(t, "ctr_sf_0065g00000acme1AAA", "0")
+	env, _ := billingEnv(t, "ctr_sf_0065g00000acme1AAA", "0", "stripe")
 	var crm *activities.Intake
 	env.OnActivity(crm.WriteBack, mock.Anything, activities.DealWriteBackInput{ContractID: "ctr_sf_0065g00000acme1AAA"}).
 		Return(activities.DealWriteBackOutput{OpportunityID: "0065g00000acme1AAA", Written: true}, nil).Once()
@@ -85,5 +87,50 @@ func TestBillingCycleWritesBackToTheDeal(t *testing.T) {
 	}
 	if st.Steps[len(st.Steps)-1].State != StepSkipped || st.Collection != "" {
 		t.Fatalf("zero invoice: %+v", st)
+	}
+}
+
+// TestBillingCycleHandsOutstandingMoneyToCollect: a declined first charge (and a bank transfer,
+// which is never charged) starts the Collect child, which carries the first attempt's outcome so
+// that attempt 1 is not charged again.
+func TestBillingCycleHandsOutstandingMoneyToCollect(t *testing.T) {
+	for _, tc := range []struct {
+		provider string
+		first    *activities.ChargeOutput
+	}{
+		{"stripe", &activities.ChargeOutput{Status: activities.ChargeFailed, PaymentKey: "invoice:inv_1:charge:1", FailureReason: "card_declined"}},
+		{"bank", nil},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			env, _ := billingEnv(t, "ctr_1", "118.51", tc.provider)
+			env.SetStartTime(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+			var col *activities.Collection
+			if tc.first != nil {
+				env.OnActivity(col.ChargeInvoice, mock.Anything, activities.ChargeInput{InvoiceID: "inv_1", Attempt: 1, Provider: tc.provider, PaymentMethod: "pm_card_visa"}).
+					Return(*tc.first, nil).Once()
+			}
+			var got *CollectInput
+			env.OnWorkflow(Collect, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in CollectInput) (CollectState, error) {
+				got = &in
+				return CollectState{Status: CollectPaid}, nil
+			}).Once()
+			in := BillingCycleInput{ContractID: "ctr_1", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"}
+			env.ExecuteWorkflow(BillingCycle, in)
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			var st BillingCycleState
+			if err := env.GetWorkflowResult(&st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Collection != CollectID("inv_1") || st.Payment != "" || got == nil {
+				t.Fatalf("state = %+v, collect input %+v", st, got)
+			}
+			sameFirst := (got.FirstAttempt == nil) == (tc.first == nil) &&
+				(tc.first == nil || got.FirstAttempt.Status == tc.first.Status && got.FirstAttempt.PaymentKey == tc.first.PaymentKey && got.FirstAttempt.FailureReason == tc.first.FailureReason)
+			if got.Provider != tc.provider || !sameFirst || !got.Amount.Equal(decimal.RequireFromString("118.51")) {
+				t.Fatalf("collect input = %+v", got)
+			}
+		})
 	}
 }

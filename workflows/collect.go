@@ -27,6 +27,9 @@ type CollectInput struct {
 	// RecoveryWindow is how long an uncollectible invoice still listens for a manual retry or
 	// mark-paid signal. Zero means 30 days.
 	RecoveryWindow time.Duration `json:"recovery_window,omitempty"`
+	// FirstAttempt is the outcome of attempt 1 when the billing cycle already charged it; Collect
+	// then goes on from there instead of charging again.
+	FirstAttempt *activities.ChargeOutput `json:"first_attempt,omitempty"`
 }
 
 // ManualAction is the payload of the retry-payment and mark-paid signals.
@@ -136,7 +139,9 @@ func Collect(ctx workflow.Context, in CollectInput) (CollectState, error) {
 			st.Attempts++
 			st.Status = "collecting"
 			var out activities.ChargeOutput
-			if err := workflow.ExecuteActivity(provCtx, col.ChargeInvoice, activities.ChargeInput{InvoiceID: in.InvoiceID, Attempt: st.Attempts, Provider: in.Provider, PaymentMethod: in.PaymentMethod}).Get(ctx, &out); err != nil {
+			if st.Attempts == 1 && in.FirstAttempt != nil {
+				out = *in.FirstAttempt
+			} else if err := workflow.ExecuteActivity(provCtx, col.ChargeInvoice, activities.ChargeInput{InvoiceID: in.InvoiceID, Attempt: st.Attempts, Provider: in.Provider, PaymentMethod: in.PaymentMethod}).Get(ctx, &out); err != nil {
 				return st, err
 			}
 			logf("attempt %d: %s %s", st.Attempts, out.Status, out.FailureReason)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +52,22 @@ func TestCollectPaysOnFirstAttempt(t *testing.T) {
 	env.ExecuteWorkflow(Collect, collectInput("stripe"))
 	st := result(t, env)
 	if st.Status != CollectPaid || st.Attempts != 1 {
+		t.Fatalf("state = %+v", st)
+	}
+}
+
+// TestCollectGoesOnFromTheCyclesFirstAttempt: the billing cycle already charged attempt 1 (declined);
+// Collect does not charge it again, waits for the first dunning step and charges attempt 2.
+func TestCollectGoesOnFromTheCyclesFirstAttempt(t *testing.T) {
+	env := newCollectEnv(t)
+	var col *activities.Collection
+	env.OnActivity(col.ChargeInvoice, mock.Anything, activities.ChargeInput{InvoiceID: "inv_1", Attempt: 2, Provider: "stripe"}).
+		Return(activities.ChargeOutput{Status: activities.ChargeSucceeded, PaymentKey: "invoice:inv_1:charge:2"}, nil).Once()
+	in := collectInput("stripe")
+	in.FirstAttempt = &activities.ChargeOutput{Status: activities.ChargeFailed, PaymentKey: "invoice:inv_1:charge:1", FailureReason: "card_declined"}
+	env.ExecuteWorkflow(Collect, in)
+	st := result(t, env)
+	if st.Status != CollectPaid || st.Attempts != 2 || len(st.History) != 2 || !strings.Contains(st.History[0], "attempt 1: failed card_declined") {
 		t.Fatalf("state = %+v", st)
 	}
 }

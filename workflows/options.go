@@ -47,3 +47,32 @@ func providerActivity(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// dbLocalActivity runs a PostgreSQL-only step as a local activity: executed by the worker that
+// runs the workflow task, recorded as a marker, with the same timeout and retries as dbActivity
+// (back-offs past a minute become durable timers).
+func dbLocalActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 45 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}
+
+// providerLocalActivity runs a provider call as a local activity with providerActivity's
+// timeout and retries; every such call carries its idempotency key and looks its effect up first.
+func providerLocalActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 45 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: nonRetryable,
+		},
+	})
+}

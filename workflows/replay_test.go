@@ -9,7 +9,8 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded from real runs on a Temporal dev server
 // (a billing cycle whose worker was SIGKILLed mid-charge, and its collection) against today's
-// workflow code: a non-deterministic change fails here. Re-record with
+// workflow code: a non-deterministic change fails here. The newest are named *.local-steps.history.json;
+// the older ones were recorded before that version gate and replay on the original sequence. Re-record with
 // REVHUB_UPDATE_HISTORIES=1 go test -run TestBillingCycleExactlyOnce ./cmd/revhub/.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.history.json"))

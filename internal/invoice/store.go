@@ -156,46 +156,67 @@ func getWhere(ctx context.Context, q db.Querier, where, arg, suffix string) (Inv
 // zero-amount invoice goes straight to paid. Finalizing an invoice that already carries its number
 // returns it unchanged, so a retried activity is harmless.
 func Finalize(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
+	var inv Invoice
 	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
-		inv, err := lockForUpdate(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if inv.Number != "" {
-			return nil // already done
-		}
-		settled := inv.Total.IsZero()
-		next, err := Next(inv.Status, ActionFinalize, settled)
-		if err != nil {
-			return err
-		}
-		number, err := takeNumber(ctx, tx, inv.BillingEntity, seriesInvoice)
-		if err != nil {
-			return err
-		}
-		ref, err := PaymentReference(number)
-		if err != nil {
-			return err
-		}
-		issue := DateOf(at)
-		var paidAt *time.Time
-		if next == StatusPaid {
-			paidAt = &at
-		}
-		_, err = tx.Exec(ctx, `
-			UPDATE invoices SET status = $2, number = $3, issue_date = $4, due_date = $5, payment_reference = $6,
-				finalized_at = $7, paid_at = $8
-			WHERE id = $1`,
-			id, next, number, issue.Time(), issue.AddDays(inv.PaymentTermsDays).Time(), ref, at, paidAt)
-		if err != nil {
-			return fmt.Errorf("invoice: finalize %s: %w", id, err)
-		}
-		return nil
+		var err error
+		inv, err = FinalizeWith(ctx, tx, id, at, nil)
+		return err
 	})
+	return inv, err
+}
+
+// FinalizeWith finalizes like Finalize inside the caller's transaction. It first calls prepare
+// (when not nil) with the locked invoice as it is issued: dated but, unless it was finalized
+// before, not yet numbered. Work that does not need the number (a ledger entry, say) belongs
+// there, because the billing entity's number series stays locked from numbering until the
+// caller commits, and every finalization of that entity waits for it.
+func FinalizeWith(ctx context.Context, tx pgx.Tx, id string, at time.Time, prepare func(inv Invoice) error) (Invoice, error) {
+	inv, err := lockForUpdate(ctx, tx, id)
 	if err != nil {
 		return Invoice{}, err
 	}
-	return Get(ctx, q, id)
+	if inv.Number != "" { // already done
+		if prepare != nil {
+			if err := prepare(inv); err != nil {
+				return Invoice{}, err
+			}
+		}
+		return inv, nil
+	}
+	next, err := Next(inv.Status, ActionFinalize, inv.Total.IsZero())
+	if err != nil {
+		return Invoice{}, err
+	}
+	at = at.Truncate(time.Microsecond) // what timestamptz keeps
+	issue := DateOf(at)
+	inv.IssueDate, inv.DueDate = issue, issue.AddDays(inv.PaymentTermsDays)
+	if prepare != nil {
+		if err := prepare(inv); err != nil {
+			return Invoice{}, err
+		}
+	}
+	number, err := takeNumber(ctx, tx, inv.BillingEntity, seriesInvoice)
+	if err != nil {
+		return Invoice{}, err
+	}
+	ref, err := PaymentReference(number)
+	if err != nil {
+		return Invoice{}, err
+	}
+	var paidAt *time.Time
+	if next == StatusPaid {
+		paidAt = &at
+	}
+	_, err = tx.Exec(ctx, `
+		UPDATE invoices SET status = $2, number = $3, issue_date = $4, due_date = $5, payment_reference = $6,
+			finalized_at = $7, paid_at = $8
+		WHERE id = $1`,
+		id, next, number, inv.IssueDate.Time(), inv.DueDate.Time(), ref, at, paidAt)
+	if err != nil {
+		return Invoice{}, fmt.Errorf("invoice: finalize %s: %w", id, err)
+	}
+	inv.Status, inv.Number, inv.PaymentReference, inv.FinalizedAt, inv.PaidAt = next, number, ref, &at, paidAt
+	return inv, nil
 }
 
 // Void cancels a draft, finalized or uncollectible invoice on which nothing was paid or credited;

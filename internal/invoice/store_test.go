@@ -3,6 +3,7 @@ package invoice
 import (
 	"context"
 	"errors"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -375,5 +376,47 @@ func TestVoidAndUncollectible(t *testing.T) {
 	}
 	if _, err := MarkUncollectible(ctx, pool, b.ID, t0); err == nil || err.Error() != "invoice: cannot mark uncollectible: status is paid" {
 		t.Fatalf("uncollectible on paid: %v", err)
+	}
+}
+
+// TestFinalizeWithPreparesBeforeNumbering: prepare sees the dated but unnumbered invoice (and the
+// numbered one on a retry); a failing prepare takes no number; what FinalizeWith returns is what
+// is stored.
+func TestFinalizeWithPreparesBeforeNumbering(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t).Pool
+	a := mustDraft(t, pool, sampleDraft())
+	boom := errors.New("ledger refused")
+	err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := FinalizeWith(ctx, tx, a.ID, t0, func(inv Invoice) error { return boom })
+		return err
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing prepare: %v", err)
+	}
+	var seen []Invoice
+	var got []Invoice
+	for range 2 {
+		err = db.InTx(ctx, pool, func(tx pgx.Tx) error {
+			inv, err := FinalizeWith(ctx, tx, a.ID, t0, func(inv Invoice) error { seen = append(seen, inv); return nil })
+			got = append(got, inv)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 2 || seen[0].Number != "" || seen[0].IssueDate.String() != "2026-02-01" || seen[1].Number != "INV-ACMEUS-000001" {
+		t.Fatalf("prepare saw %+v", seen)
+	}
+	stored, err := Get(ctx, pool, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(stored)
+	for i, g := range got {
+		if b, _ := json.Marshal(g); string(b) != string(want) {
+			t.Fatalf("call %d returned %s\nstored        %s", i+1, b, want)
+		}
 	}
 }

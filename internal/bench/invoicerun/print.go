@@ -17,7 +17,7 @@ func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "seed              %s (contracts and usage events, not in the wall time)\n", r.Seed.Round(time.Millisecond))
 	fmt.Fprintf(w, "wall time         %s (starts took %s)\n", r.Wall.Round(time.Millisecond), r.Starts.Round(time.Millisecond))
 	fmt.Fprintf(w, "invoices/s        %.1f (invoiced and collected)\n", r.InvoicesPerS)
-	fmt.Fprintf(w, "latency           p50 %s, p99 %s, max %s (BillingCycle start to Collect close)\n",
+	fmt.Fprintf(w, "latency           p50 %s, p99 %s, max %s (BillingCycle start to the invoice collected)\n",
 		r.LatencyP50.Round(time.Millisecond), r.LatencyP99.Round(time.Millisecond), r.LatencyMax.Round(time.Millisecond))
 	for _, wf := range sortedKeysOf(r.Workflows) {
 		fmt.Fprintf(w, "workflows         %s:", wf)

@@ -1,6 +1,6 @@
 // Package invoicerun is `revhub bench invoice-run`: it seeds a realistic mix of contracts and usage,
-// invoices and collects every contract end to end through Temporal (BillingCycle and its Collect
-// child) against the payment fakes, then verifies the outcome exactly and reports the speed.
+// invoices and collects every contract end to end through Temporal (BillingCycle, which charges
+// once itself, and a Collect child where money is still due) against the payment fakes, then verifies the outcome exactly and reports the speed.
 package invoicerun
 
 import (
@@ -131,7 +131,7 @@ type Report struct {
 	Activities    map[string]int           // executions by activity type, retries included
 	ActivityMean  map[string]time.Duration // mean execution time by activity type
 	ActivityFails int64                    // executions that returned an error (retried by Temporal)
-	LatencyP50    time.Duration            // BillingCycle start to Collect close, per contract
+	LatencyP50    time.Duration            // BillingCycle start to the close of the workflow that settled it, per contract
 	LatencyP99    time.Duration
 	LatencyMax    time.Duration
 	PeakRSS       int64 // bytes, this process (worker, fakes, client)
@@ -210,7 +210,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench invoice-run: %w", err)
 	}
 	rep.Starts = time.Since(start)
-	if err := waitClosed(ctx, tc, o, 2*len(plans), log); err != nil {
+	if err := waitClosed(ctx, tc, o, len(plans), log); err != nil {
 		return nil, fmt.Errorf("bench invoice-run: %w", err)
 	}
 	rep.Wall = time.Since(start)
@@ -258,35 +258,46 @@ func startCycles(ctx context.Context, tc client.Client, g *Generator, plans []Pl
 	return eg.Wait()
 }
 
-// waitClosed polls Temporal's visibility until `want` workflows on the task queue have closed.
-func waitClosed(ctx context.Context, tc client.Client, o Options, want int, log *slog.Logger) error {
-	q := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus != 'Running'", o.TaskQueue)
+// waitClosed polls Temporal's visibility until `cycles` BillingCycles on the task queue have closed
+// and nothing there runs any more (a cycle whose first charge did not settle hands over to a
+// Collect child, started before the cycle closes).
+func waitClosed(ctx context.Context, tc client.Client, o Options, cycles int, log *slog.Logger) error {
+	closedQ := fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = '%s' AND ExecutionStatus != 'Running'", o.TaskQueue, workflowBilling)
+	runningQ := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", o.TaskQueue)
 	last := time.Now()
 	for {
-		res, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: q})
+		closed, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: closedQ})
 		if err != nil {
 			return fmt.Errorf("count closed workflows: %w", err)
 		}
-		if int(res.GetCount()) >= want {
-			return nil
+		if int(closed.GetCount()) >= cycles {
+			running, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: runningQ})
+			if err != nil {
+				return fmt.Errorf("count running workflows: %w", err)
+			}
+			if running.GetCount() == 0 {
+				return nil
+			}
 		}
 		if time.Since(last) > 10*time.Second {
-			log.Info("waiting", "closed", res.GetCount(), "of", want)
+			log.Info("waiting", "cycles_closed", closed.GetCount(), "of", cycles)
 			last = time.Now()
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %d workflows to close: %w (closed: %d)", want, ctx.Err(), res.GetCount())
+			return fmt.Errorf("wait for %d billing cycles to close: %w (closed: %d)", cycles, ctx.Err(), closed.GetCount())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// observeWorkflows lists the task queue's closed workflows into o.Workflows and returns each
-// contract's latency: its BillingCycle's start to its Collect's close.
+// observeWorkflows lists the task queue's workflows into o.Workflows and returns each contract's
+// latency: its BillingCycle's start to the close of the workflow that settled it (the cycle itself
+// when its first charge was paid, else its Collect child).
 func observeWorkflows(ctx context.Context, tc client.Client, taskQueue string, o *Observed) ([]time.Duration, error) {
-	started := map[string]time.Time{} // contract id -> BillingCycle start
-	closed := map[string]time.Time{}  // invoice id -> Collect close
+	started := map[string]time.Time{}     // contract id -> BillingCycle start
+	cycleClosed := map[string]time.Time{} // contract id -> BillingCycle close
+	collected := map[string]time.Time{}   // invoice id -> Collect close
 	var token []byte
 	for {
 		res, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", PageSize: 1000, NextPageToken: token,
@@ -306,10 +317,13 @@ func observeWorkflows(ctx context.Context, tc client.Client, taskQueue string, o
 				// invoice/{contract}/{period}
 				if parts := strings.SplitN(id, "/", 3); len(parts) == 3 {
 					started[parts[1]] = ex.GetStartTime().AsTime()
+					if ex.GetCloseTime() != nil {
+						cycleClosed[parts[1]] = ex.GetCloseTime().AsTime()
+					}
 				}
 			case workflowCollect:
 				if ex.GetCloseTime() != nil {
-					closed[strings.TrimPrefix(id, "collect/")] = ex.GetCloseTime().AsTime()
+					collected[strings.TrimPrefix(id, "collect/")] = ex.GetCloseTime().AsTime()
 				}
 			}
 		}
@@ -320,9 +334,12 @@ func observeWorkflows(ctx context.Context, tc client.Client, taskQueue string, o
 	}
 	var lat []time.Duration
 	for contractID, inv := range o.Invoices {
-		s, ok1 := started[contractID]
-		c, ok2 := closed[inv.ID]
-		if ok1 && ok2 {
+		s, ok := started[contractID]
+		c, settled := collected[inv.ID]
+		if !settled {
+			c, settled = cycleClosed[contractID]
+		}
+		if ok && settled {
 			lat = append(lat, c.Sub(s))
 		}
 	}

@@ -83,7 +83,7 @@ func TestRunVerifiesExactlyAndCatchesDifferences(t *testing.T) {
 	if v.Invoices != 20 || v.Payments != 20 {
 		t.Fatalf("verified %d invoices and %d payments, want 20 each", v.Invoices, v.Payments)
 	}
-	if rep.Workflows[workflowBilling]["Completed"] != 20 || rep.Workflows[workflowCollect]["Completed"] != 20 {
+	if rep.Workflows[workflowBilling]["Completed"] != 20 || len(rep.Workflows[workflowCollect]) != 0 {
 		t.Fatalf("workflows: %v", rep.Workflows)
 	}
 	for _, a := range []string{"CloseUsage", "RateAndDraft", "Finalize", "Deliver", "ChargeInvoice"} {
@@ -130,8 +130,11 @@ func TestRunVerifiesExactlyAndCatchesDifferences(t *testing.T) {
 	tamper("unbalanced ledger", "sum to 0.01, want 0", func(o *Observed) {
 		o.Ledger[accountReceivable][p.Currency] = o.Ledger[accountReceivable][p.Currency].Add(decimal.RequireFromString("0.01"))
 	})
-	tamper("failed workflow", "1 Collect ended Failed", func(o *Observed) {
-		o.Workflows[workflowCollect]["Completed"]--
-		o.Workflows[workflowCollect]["Failed"]++
+	tamper("failed workflow", "1 BillingCycle ended Failed", func(o *Observed) {
+		o.Workflows[workflowBilling]["Completed"]--
+		o.Workflows[workflowBilling]["Failed"]++
+	})
+	tamper("failed collection", "1 Collect ended Failed", func(o *Observed) {
+		o.Workflows[workflowCollect] = map[string]int{"Failed": 1}
 	})
 }
