@@ -190,7 +190,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 				st.Payment = CollectNothingDue
 			}
 			set(5, StepDone, fmt.Sprintf("attempt 1 %s %s", out.Status, out.PaymentKey))
-				return st, nil
+			return st, nil
 		}
 		first = &out
 	}
@@ -208,7 +208,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	if err := fut.GetChildWorkflowExecution().Get(ctx, &exec); err != nil {
 		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 			set(5, StepDone, "collection already running: "+st.Collection)
-				return st, nil
+			return st, nil
 		}
 		set(5, StepFailed, err.Error())
 		return st, err
