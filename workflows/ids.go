@@ -13,8 +13,6 @@ func BillingCycleID(contractID, periodStart string) string {
 // CollectID is the workflow id collecting one invoice.
 func CollectID(invoiceID string) string { return "collect/" + invoiceID }
 
-// BillingScheduleID is the id of the Temporal Schedule that starts a contract's billing cycles.
-func BillingScheduleID(contractID string) string { return "billing/" + contractID }
 
 // Signal and query names shared by workflows, the API and the CLI.
 const (
