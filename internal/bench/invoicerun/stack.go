@@ -59,7 +59,8 @@ func startTemporal(ctx context.Context, o Options) (*temporalServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal dev server log: %w", err)
 	}
-	args := []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"}
+	args := []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+		"--dynamic-config-value", "system.enableEagerWorkflowStart=true"}
 	for _, sa := range devhub.SearchAttributes {
 		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
 	}
