@@ -75,7 +75,13 @@ func decodeOneJSON(body []byte) (Event, error) {
 		if errors.As(err, &syn) {
 			return Event{}, &InvalidError{Events: 1, Problems: []Problem{{Index: 0, Field: "body", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}}}
 		}
-		return Event{}, &InvalidError{Events: 1, Problems: typeProblems(0, body)}
+		probs := typeProblems(0, body)
+		if len(probs) == 0 {
+			// A mistyped attribute whose name matched only case-insensitively (`{"ID":7}`):
+			// typeProblems looks up exact names. Say what encoding/json said, as DecodeBatch does.
+			probs = []Problem{{Index: 0, Field: "body", Reason: fmt.Sprintf("cannot decode: %v", err)}}
+		}
+		return Event{}, &InvalidError{Events: 1, Problems: probs}
 	}
 	return finishOne(w)
 }
