@@ -10,9 +10,10 @@ import (
 )
 
 // The scanner is the fast path of DecodeBatch and DecodeOne: one pass over the body, without
-// encoding/json and without an allocation per event. It decodes only what it decodes exactly as
-// encoding/json would, and gives up (ok false) on everything else, whose answer then comes from
-// the encoding/json path, the reference for every result and error message:
+// encoding/json and, unless an attribute holds escapes or invalid UTF-8, without an allocation
+// per event. It decodes only what it decodes exactly as encoding/json would, and gives up (ok
+// false) on everything else, whose answer then comes from the encoding/json path, the reference
+// for every result and error message:
 //   - malformed JSON anywhere, nesting deeper than maxScanDepth;
 //   - an attribute of the wrong JSON kind (a number for id, ...) or an array element that is
 //     neither an object nor null;
