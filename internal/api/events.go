@@ -75,6 +75,11 @@ func (h *usageHandlers) postEvents(w http.ResponseWriter, r *http.Request) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bodyBuffers.Put(buf)
+	if n := r.ContentLength; n > 0 && n <= EventsMaxBody {
+		// One allocation for the announced body (the pool loses its buffers at each GC) instead of
+		// ReadFrom's doublings; ReadFrom wants MinRead spare bytes to see the end.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		WriteError(w, jsonError(err))
 		return

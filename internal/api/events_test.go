@@ -18,7 +18,7 @@ import (
 )
 
 // usageServer serves the usage routes without the auth middleware (the handlers do not depend on it).
-func usageServer(t *testing.T, opts usage.IngesterOptions) (*httptest.Server, *usage.Ingester) {
+func usageServer(t testing.TB, opts usage.IngesterOptions) (*httptest.Server, *usage.Ingester) {
 	t.Helper()
 	d := dbtest.New(t)
 	in, err := usage.NewIngester(context.Background(), d.Pool, opts)
@@ -43,7 +43,7 @@ func usageServer(t *testing.T, opts usage.IngesterOptions) (*httptest.Server, *u
 	return srv, in
 }
 
-func call(t *testing.T, srv *httptest.Server, method, path, ctype, body string, want int) map[string]any {
+func call(t testing.TB, srv *httptest.Server, method, path, ctype, body string, want int) map[string]any {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -181,5 +181,39 @@ func TestMetersAPI(t *testing.T) {
 	}
 	if !slices.Equal(fields, []string{"to", "window", "group_by"}) {
 		t.Fatalf("query problems %v (%v)", fields, res)
+	}
+}
+
+// TestPostEventsBodyLength covers bodies with and without an announced length (chunked).
+func TestPostEventsBodyLength(t *testing.T) {
+	srv, _ := usageServer(t, usage.IngesterOptions{})
+	events := make([]string, 300)
+	for i := range events {
+		events[i] = cloudEvent(fmt.Sprintf("e%d", i), "cus_1", i, "gpt")
+	}
+	batch := "[" + strings.Join(events, ",") + "]"
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(batch)
+		if chunked {
+			body = io.MultiReader(strings.NewReader(batch)) // no length known: sent chunked
+		}
+		req, err := http.NewRequest("POST", srv.URL+"/v1/events", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", batchType)
+		if got := req.ContentLength; (got == 0) != chunked {
+			t.Fatalf("chunked %v: ContentLength %d", chunked, got)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusAccepted || res["events"].(float64) != 300 {
+			t.Fatalf("chunked %v: status %d, %v (%v)", chunked, resp.StatusCode, res, err)
+		}
 	}
 }

@@ -37,6 +37,15 @@ func DecodeBatch(body []byte) ([]Event, error) {
 	if len(body) == 0 || body[0] != '[' {
 		return nil, &InvalidError{Problems: []Problem{{Index: -1, Field: "body", Reason: "must be a JSON array of CloudEvents"}}}
 	}
+	if events, probs, ok := scanBatch(body); ok {
+		return checked(events, probs)
+	}
+	return decodeBatchJSON(body)
+}
+
+// decodeBatchJSON is DecodeBatch with encoding/json, for the bodies the scanner leaves to it; it
+// is the reference the scanner must agree with.
+func decodeBatchJSON(body []byte) ([]Event, error) {
 	var wire []wireEvent
 	if err := json.Unmarshal(body, &wire); err != nil {
 		return slowBatch(body, err)
@@ -50,14 +59,35 @@ func DecodeOne(body []byte) (Event, error) {
 	if len(body) == 0 || body[0] != '{' {
 		return Event{}, &InvalidError{Events: 1, Problems: []Problem{{Index: 0, Field: "body", Reason: "must be a JSON object (a CloudEvent)"}}}
 	}
+	w, ok := scanOne(body)
+	if !ok {
+		return decodeOneJSON(body)
+	}
+	return finishOne(w)
+}
+
+// decodeOneJSON is DecodeOne with encoding/json, for the bodies the scanner leaves to it; it is
+// the reference the scanner must agree with.
+func decodeOneJSON(body []byte) (Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(body, &w); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			return Event{}, &InvalidError{Events: 1, Problems: []Problem{{Index: 0, Field: "body", Reason: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}}}
 		}
-		return Event{}, &InvalidError{Events: 1, Problems: typeProblems(0, body)}
+		probs := typeProblems(0, body)
+		if len(probs) == 0 {
+			// A mistyped attribute whose name matched only case-insensitively (`{"ID":7}`):
+			// typeProblems looks up exact names. Say what encoding/json said, as DecodeBatch does.
+			probs = []Problem{{Index: 0, Field: "body", Reason: fmt.Sprintf("cannot decode: %v", err)}}
+		}
+		return Event{}, &InvalidError{Events: 1, Problems: probs}
 	}
+	return finishOne(w)
+}
+
+// finishOne checks the attributes of a single event.
+func finishOne(w wireEvent) (Event, error) {
 	evs, err := finish([]wireEvent{w})
 	if err != nil {
 		return Event{}, err
@@ -77,8 +107,13 @@ func finish(wire []wireEvent) ([]Event, error) {
 	for i := range wire {
 		probs = convert(i, &wire[i], &out[i], probs)
 	}
+	return checked(out, probs)
+}
+
+// checked returns the converted events of a batch, with their problems as an *InvalidError.
+func checked(out []Event, probs []Problem) ([]Event, error) {
 	if len(probs) > 0 {
-		return out, &InvalidError{Events: len(wire), Problems: probs}
+		return out, &InvalidError{Events: len(out), Problems: probs}
 	}
 	return out, nil
 }
@@ -101,7 +136,7 @@ func convert(i int, w *wireEvent, e *Event, probs []Problem) []Problem {
 			bad(field, fmt.Sprintf("is %d bytes long, at most %d allowed", len(v), maxAttrLen))
 		case strings.IndexByte(v, 0) >= 0:
 			bad(field, "must not contain NUL characters")
-		case !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError):
+		case !cleanUTF8(v):
 			bad(field, "must be valid UTF-8")
 		}
 	}
@@ -188,6 +223,18 @@ func typeProblems(i int, raw json.RawMessage) []Problem {
 	return probs
 }
 
+// cleanUTF8 reports whether s is valid UTF-8 without U+FFFD (what encoding/json puts in place of
+// invalid bytes).
+func cleanUTF8(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			s = s[i:]
+			return utf8.ValidString(s) && !strings.Contains(s, string(utf8.RuneError))
+		}
+	}
+	return true
+}
+
 func jsonKind(v json.RawMessage) string {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 {
@@ -236,7 +283,14 @@ func dataProblem(data []byte) string {
 func loneSurrogate(b []byte) bool {
 	for i := 0; i+5 < len(b); i++ {
 		if b[i] != '\\' {
-			continue
+			j := bytes.IndexByte(b[i:], '\\')
+			if j < 0 {
+				return false
+			}
+			i += j
+			if i+5 >= len(b) {
+				return false
+			}
 		}
 		if b[i+1] != 'u' {
 			i++ // skip the escaped character (it may be a backslash)
