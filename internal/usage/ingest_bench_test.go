@@ -3,12 +3,15 @@ package usage_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/usage"
+	"github.com/revhub/revhub/internal/usage/bench"
 )
 
 func benchBatch(b *testing.B, n, round int) []usage.Event {
@@ -105,4 +108,70 @@ func BenchmarkRawCopy(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkIngestLoad is shaped like `revhub bench ingest`: 5,000-event batches over 1,000
+// customers and five meters of three event types, 2% of each batch repeating earlier events, 5%
+// of events hours to days old, four batches in flight (one op is one batch).
+// events/s counts distinct events.
+func BenchmarkIngestLoad(b *testing.B) {
+	d := dbtest.New(b)
+	ctx := context.Background()
+	g := &bench.Generator{Run: "bl", Seed: 7, Customers: 1000, Start: time.Now().UTC().Truncate(time.Millisecond), LateShare: 50}
+	in, err := usage.NewIngester(ctx, d.Pool, usage.IngesterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range g.Meters() {
+		if _, err := in.CreateMeter(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const size, fresh = 5000, 4900
+	batches := make([][]usage.Event, b.N)
+	var body []byte
+	for k := range batches {
+		body = append(body[:0], '[')
+		for j := range size {
+			i := uint64(k*fresh + j)
+			if j >= fresh { // a repeat of an event of a batch at least four before
+				i = uint64(k*fresh+j) * 2654435761 % uint64(max(1, k-4)*fresh)
+			}
+			if j > 0 {
+				body = append(body, ',')
+			}
+			body = g.AppendJSON(body, i)
+		}
+		body = append(body, ']')
+		if batches[k], err = usage.DecodeBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	next := make(chan []usage.Event, len(batches))
+	for _, evs := range batches {
+		next <- evs
+	}
+	close(next)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range 4 {
+		wg.Go(func() {
+			for evs := range next {
+				res, err := in.Ingest(ctx, evs, usage.IngestOptions{})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(res.Conflicts) > 0 {
+					b.Errorf("%d conflicts", len(res.Conflicts))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if n := count(b, d, `SELECT count(*) FROM usage_events`); n != b.N*fresh {
+		b.Fatalf("%d events stored, want %d", n, b.N*fresh)
+	}
+	b.ReportMetric(float64(b.N*fresh)/b.Elapsed().Seconds(), "events/s")
 }

@@ -87,7 +87,7 @@ func total(t *testing.T, in *usage.Ingester, meter, subject string) string {
 	return rows[0].Value.String()
 }
 
-func count(t *testing.T, d *dbtest.DB, sql string, args ...any) int {
+func count(t testing.TB, d *dbtest.DB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := d.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
