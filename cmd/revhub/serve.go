@@ -99,6 +99,7 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer ing.Close()
 			sfPush, err := salesforceVerifier(pool)
 			if err != nil {
 				return err

@@ -49,6 +49,7 @@ func run(url, listen, meters string, inflight int, conns int32) error {
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	mux := http.NewServeMux()
 	for _, r := range api.UsageRoutes(in, log) {
 		h, limit := r.Handler, r.MaxBody
