@@ -94,10 +94,10 @@ func (q *commitQueue) withdraw(b *batch) bool {
 
 // take removes the queued batches from the front while their events fit in maxEvents (at least
 // one batch) and counts the caller as busy until it calls finished. While another committer is
-// busy it takes only once half of maxEvents is queued: a second transaction at the same time pays
-// off only for a large group, and waiting lets more batches join it (rollup rows per event fall
-// as groups grow). It returns no batches when there is nothing to take yet, and done once the
-// queue is closed and empty.
+// busy it leaves a lone batch of less than half of maxEvents queued: waiting lets more batches
+// join its group (rollup rows per event fall as groups grow), and the busy committer takes it
+// when done if no other batch comes. It returns no batches when there is nothing to take yet, and
+// done once the queue is closed and empty.
 func (q *commitQueue) take(maxEvents int) (group []*batch, done bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -110,7 +110,7 @@ func (q *commitQueue) take(maxEvents int) (group []*batch, done bool) {
 		if len(q.batches) < q.hold {
 			return nil, false
 		}
-	case q.busy > 0 && q.events < maxEvents/2:
+	case q.busy > 0 && len(q.batches) == 1 && q.events < maxEvents/2:
 		return nil, false
 	}
 	q.hold = 0

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -217,6 +218,9 @@ func classifyExisting(ctx context.Context, tx pgx.Tx, fresh []*prepared, inserte
 
 // copyEvents writes the group's new events (stored or late) into usage_events with a binary COPY.
 func copyEvents(ctx context.Context, tx pgx.Tx, fresh []*prepared) error {
+	if !slices.ContainsFunc(fresh, func(p *prepared) bool { return p.status == Stored || p.status == Late }) {
+		return nil // all seen before: nothing to copy
+	}
 	j := 0
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
 		for ; j < len(fresh); j++ {
