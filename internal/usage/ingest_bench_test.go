@@ -125,6 +125,7 @@ func BenchmarkIngestLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(in.Close)
 	for _, m := range g.Meters() {
 		if _, err := in.CreateMeter(ctx, m); err != nil {
 			b.Fatal(err)
