@@ -51,7 +51,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 // BenchmarkIngest measures storing 10,000-event batches of new events, two batches in flight
 // (PostgreSQL on this machine, shared with other tests while it runs).
 func BenchmarkIngest(b *testing.B) {
-	in, _ := newIngester(b)
+	in, d := newIngester(b)
 	ctx := context.Background()
 	batches := make(chan []usage.Event, 4)
 	round := 0
@@ -61,6 +61,7 @@ func BenchmarkIngest(b *testing.B) {
 			batches <- benchBatch(b, 10000, round)
 		}
 	}()
+	cpu0 := backendCPU(b, d)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -74,6 +75,10 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	if cpu := backendCPU(b, d) - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*10000), "pg-µs/event")
+	}
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "events/s")
 }
 
