@@ -319,6 +319,7 @@ func TestUsageVsRated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ing.Close)
 	var evs []usage.Event
 	for i, n := range []int{100, 200, 50} {
 		for _, cus := range []string{"cus_u1", "cus_u2"} {

@@ -80,6 +80,7 @@ func newLateEnv(t *testing.T, doc string) (*dbtest.DB, *ledger.Chart, *usage.Ing
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ing.Close)
 	return d, ch, ing
 }
 

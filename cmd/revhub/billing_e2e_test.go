@@ -79,6 +79,7 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ing.Close)
 	var events []usage.Event
 	for i := range 1234 {
 		events = append(events, usage.Event{ID: fmt.Sprintf("e%d", i), Source: "gw", SpecVersion: "1.0", Type: "api.call", Subject: "cus_e2e",

@@ -143,6 +143,7 @@ func TestNoSecretInLogsOrHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ing.Close)
 	var events []usage.Event
 	for i := range 10 {
 		events = append(events, usage.Event{ID: fmt.Sprintf("leak%d", i), Source: "gw", SpecVersion: "1.0", Type: "leak.call", Subject: "cus_leak",

@@ -59,7 +59,8 @@ func apiCommand() *cli.Command {
 		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), salesforceFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
 			&cli.StringFlag{Name: "meters-file", Usage: "YAML file of meters created (or checked unchanged) at start (docs/usage.md)", Sources: cli.EnvVars("REVHUB_METERS_FILE")},
-			&cli.IntFlag{Name: "ingest-max-in-flight", Value: 4, Usage: "event batches committed at once; more waiting get 503 with Retry-After", Sources: cli.EnvVars("REVHUB_INGEST_MAX_IN_FLIGHT")},
+			&cli.IntFlag{Name: "ingest-max-in-flight", Value: 4, Usage: "event batches being ingested at once (bodies in memory); more waiting get 503 with Retry-After", Sources: cli.EnvVars("REVHUB_INGEST_MAX_IN_FLIGHT")},
+			&cli.IntFlag{Name: "ingest-committers", Value: 2, Usage: "event transactions at once, each storing the batches queued meanwhile together (at most ingest-max-in-flight)", Sources: cli.EnvVars("REVHUB_INGEST_COMMITTERS")},
 			&cli.StringSliceFlag{Name: "codec-cors-origin", Value: []string{"http://localhost:8233", "http://127.0.0.1:8233"}, Usage: "Temporal UI origins allowed to call the codec endpoint", Sources: cli.EnvVars("REVHUB_CODEC_CORS_ORIGINS")},
 		}),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -95,10 +96,13 @@ func apiCommand() *cli.Command {
 					return fmt.Errorf("--meters-file: %w", err)
 				}
 			}
-			ing, err := usage.NewIngester(ctx, pool, usage.IngesterOptions{MaxInFlight: int(cmd.Int("ingest-max-in-flight")), Logger: log})
+			ing, err := usage.NewIngester(ctx, pool, usage.IngesterOptions{
+				MaxInFlight: int(cmd.Int("ingest-max-in-flight")), Committers: int(cmd.Int("ingest-committers")), Logger: log,
+			})
 			if err != nil {
 				return err
 			}
+			defer ing.Close()
 			sfPush, err := salesforceVerifier(pool)
 			if err != nil {
 				return err

@@ -55,6 +55,7 @@ func usageCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
+					defer in.Close()
 					bar := &progressBar{w: cmd.Root().ErrWriter, start: time.Now()}
 					prog, err := usage.Import(ctx, in, cmd.Args().First(), usage.ImportOptions{
 						Format: cmd.String("format"), BatchSize: int(cmd.Int("batch-size")), Name: cmd.String("name"),

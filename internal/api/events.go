@@ -107,7 +107,9 @@ func (h *usageHandlers) postEvents(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &inv):
 			WriteError(w, invalidEvents(err))
 		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-			// The client went away; the transaction rolled back and nothing was acknowledged.
+			// The client went away before an answer: nothing was acknowledged. The batch is not
+			// stored, or (if a committer had taken it) may still commit; a resend then comes back
+			// as duplicates.
 		default:
 			h.log.Error("ingest events", "events", len(events), "err", err)
 			w.Header().Set("Retry-After", "2")

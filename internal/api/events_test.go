@@ -25,6 +25,7 @@ func usageServer(t testing.TB, opts usage.IngesterOptions) (*httptest.Server, *u
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(in.Close)
 	mux := http.NewServeMux()
 	for _, r := range api.UsageRoutes(in, nil) {
 		limit := r.MaxBody

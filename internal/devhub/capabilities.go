@@ -77,6 +77,7 @@ func newServices(ctx context.Context, pool *pgxpool.Pool, o Options, log *slog.L
 	}
 	ssp, err := revrec.LoadSSPTable(bytes.NewReader(devSSP))
 	if err != nil {
+		ing.Close()
 		return services{}, fmt.Errorf("dev ssp table: %w", err)
 	}
 	return services{gateway: gw, payments: payment.NewService(pool, gw.Registry, log), sfPush: salesforcePush(pool), crm: crm,

@@ -139,6 +139,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	defer svc.ingest.Close()
 
 	// Worker.
 	if o.ExternalWorker {

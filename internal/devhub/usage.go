@@ -71,6 +71,7 @@ func seedDemoUsage(ctx context.Context, env seedEnv, cs []contract.Contract, per
 	if err != nil {
 		return err
 	}
+	defer ing.Close()
 	var batch []usage.Event
 	for _, c := range cs {
 		v, ok := c.VersionOn(contract.DateOf(start.AddDate(0, 1, -1)))

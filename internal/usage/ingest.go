@@ -12,8 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/revhub/revhub/internal/db"
 )
 
 // ErrBusy means every ingest slot stayed taken for the queue wait: the caller should retry later
@@ -22,34 +20,48 @@ var ErrBusy = errors.New("usage ingestion is at capacity, retry later")
 
 // IngesterOptions tune an Ingester; zero values take the defaults noted on each field.
 type IngesterOptions struct {
-	MaxInFlight   int           // ingest transactions at once (also bounds request bodies in memory); default 4, at most 64
-	QueueWait     time.Duration // how long a request may wait for a slot before ErrBusy; default 250ms
-	MaxFutureSkew time.Duration // how far in the future an event time may be; default 5m
-	Logger        *slog.Logger  // default slog.Default()
-	Now           func() time.Time
+	MaxInFlight    int           // batches being ingested at once (bounds request bodies in memory); default 4, at most 64
+	Committers     int           // group transactions at once; default 2, at most MaxInFlight
+	MaxGroupEvents int           // events one group transaction takes from the queued batches (at least one batch); default 20,000
+	QueueWait      time.Duration // how long a request may wait for a slot before ErrBusy; default 250ms
+	MaxFutureSkew  time.Duration // how far in the future an event time may be; default 5m
+	Logger         *slog.Logger  // default slog.Default()
+	Now            func() time.Time
 }
 
 // maxRollupSlots bounds the rollup rows per meter, subject, hour and group.
 const maxRollupSlots = 64
 
-// Ingester validates, deduplicates and durably stores batches of usage events.
+// Ingester validates, deduplicates and durably stores batches of usage events. Its committers
+// store the batches queued at the same time together, in one transaction; Close stops them.
 type Ingester struct {
 	pool       *pgxpool.Pool
 	opts       IngesterOptions
 	slots      chan struct{} // admission: requests holding a body in memory
-	slotIDs    chan int16    // rollup slots of the ingest transactions in flight
+	queue      *commitQueue
+	committers sync.WaitGroup
+	slotBase   atomic.Int32 // committer i writes rollup slot (slotBase+i) % maxRollupSlots
+	closeOnce  sync.Once
 	meters     atomic.Pointer[MeterSet]
 	reloadMu   sync.Mutex
 	lastReload time.Time
 	partitions sync.Map // month index (year*12+month) -> struct{}
 }
 
-// NewIngester loads the meters and returns an Ingester over pool.
+// NewIngester loads the meters and returns an Ingester over pool with its committers running;
+// call Close when done with it.
 func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) (*Ingester, error) {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 4
 	}
 	opts.MaxInFlight = min(opts.MaxInFlight, maxRollupSlots)
+	if opts.Committers <= 0 {
+		opts.Committers = 2
+	}
+	opts.Committers = min(opts.Committers, opts.MaxInFlight)
+	if opts.MaxGroupEvents <= 0 {
+		opts.MaxGroupEvents = 20000
+	}
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = 250 * time.Millisecond
 	}
@@ -62,17 +74,25 @@ func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	in := &Ingester{pool: pool, opts: opts, slots: make(chan struct{}, opts.MaxInFlight), slotIDs: make(chan int16, opts.MaxInFlight)}
-	// Rollup slots: distinct per concurrent transaction in this process; a random base keeps
-	// processes apart (a collision only makes two transactions wait, never miscounts).
-	base := rand.IntN(maxRollupSlots)
-	for i := range opts.MaxInFlight {
-		in.slotIDs <- int16((base + i) % maxRollupSlots)
-	}
+	in := &Ingester{pool: pool, opts: opts, slots: make(chan struct{}, opts.MaxInFlight), queue: newCommitQueue()}
 	if err := in.Reload(ctx); err != nil {
 		return nil, err
 	}
+	// Rollup slots: one per committer of this process; a random base keeps processes apart (a
+	// collision only makes two transactions wait, never miscounts).
+	in.slotBase.Store(int32(rand.IntN(maxRollupSlots)))
+	for i := range opts.Committers {
+		in.committers.Add(1)
+		go in.commitLoop(i)
+	}
 	return in, nil
+}
+
+// Close stops taking batches (Ingest then fails with ErrClosed), lets the committers store the
+// batches already queued and waits for them to finish.
+func (in *Ingester) Close() {
+	in.closeOnce.Do(in.queue.close)
+	in.committers.Wait()
 }
 
 // Pool returns the database pool the ingester writes to.
@@ -159,9 +179,13 @@ type prepared struct {
 }
 
 // Ingest checks every event (returning *InvalidError listing all problems, storing nothing), then
-// stores the new events, their rollups and late adjustments in one transaction. The batch is durable
-// when Ingest returns nil. Events must come from DecodeBatch or DecodeOne (or meet their rules);
-// callers should hold a slot from Acquire.
+// queues the batch for a committer, which stores the new events, their rollups and late
+// adjustments in one transaction together with the other batches queued at that moment. The
+// batch is durable when Ingest returns nil, and its Result is what it would be had the batches of
+// its group committed one after another in queue order. If ctx ends while the batch is queued it
+// is not stored; once a committer took it, ctx no longer cancels the transaction (Ingest returns
+// ctx's error early and the batch may still commit). Events must come from DecodeBatch or DecodeOne
+// (or meet their rules); callers should hold a slot from Acquire.
 func (in *Ingester) Ingest(ctx context.Context, events []Event, opts IngestOptions) (*Result, error) {
 	if len(events) == 0 {
 		return nil, &InvalidError{Problems: []Problem{{Index: -1, Field: "body", Reason: "batch is empty"}}}
@@ -193,24 +217,20 @@ func (in *Ingester) Ingest(ctx context.Context, events []Event, opts IngestOptio
 	if err := in.ensurePartitions(ctx, preps, unique); err != nil {
 		return nil, err
 	}
-	var slot int16
-	select {
-	case slot = <-in.slotIDs:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("ingest: wait for a rollup slot: %w", ctx.Err())
+	b := &batch{ctx: ctx, preps: preps, unique: unique, opts: opts, done: make(chan error, 1)}
+	if err := in.queue.push(b); err != nil {
+		return nil, fmt.Errorf("ingest %d events: %w", len(events), err)
 	}
-	defer func() { in.slotIDs <- slot }()
-	for attempt := 1; ; attempt++ {
-		err = db.InTx(ctx, in.pool, func(tx pgx.Tx) error { return in.merge(ctx, tx, slot, preps, unique, opts) })
-		if err == nil || attempt == 5 {
-			break
+	select {
+	case err = <-b.done:
+	case <-ctx.Done():
+		if in.queue.withdraw(b) {
+			return nil, fmt.Errorf("ingest %d events: wait for a committer: %w", len(events), ctx.Err())
 		}
-		if code := db.PgCode(err); code != "40P01" && code != "40001" {
-			break
-		}
-		in.opts.Logger.Warn("usage ingest retried", "attempt", attempt, "sqlstate", db.PgCode(err))
-		for _, i := range unique {
-			preps[i].status = ""
+		select {
+		case err = <-b.done:
+		default:
+			return nil, fmt.Errorf("ingest %d events: stopped waiting for the group transaction (it may still commit): %w", len(events), ctx.Err())
 		}
 	}
 	if err != nil {

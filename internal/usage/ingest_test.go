@@ -38,6 +38,7 @@ func newIngester(t testing.TB) (*usage.Ingester, *dbtest.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(in.Close)
 	return in, d
 }
 
@@ -87,7 +88,7 @@ func total(t *testing.T, in *usage.Ingester, meter, subject string) string {
 	return rows[0].Value.String()
 }
 
-func count(t *testing.T, d *dbtest.DB, sql string, args ...any) int {
+func count(t testing.TB, d *dbtest.DB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := d.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
@@ -177,6 +178,7 @@ func TestIngestInvalidEventRejectsWholeBatch(t *testing.T) {
 
 func TestIngestAggregations(t *testing.T) {
 	in, d := newIngester(t)
+	usage.SetSlotBase(in, 0)
 	mustIngest(t, in, []usage.Event{
 		ev("g1", "gpu.usage", "cus_1", t0, `{"gpus": 4}`),
 		ev("g2", "gpu.usage", "cus_1", t0.Add(time.Hour), `{"gpus": "12.5"}`),
@@ -188,6 +190,8 @@ func TestIngestAggregations(t *testing.T) {
 		ev("s2", "seats.snapshot", "cus_1", t0.Add(time.Hour), `{"seats": 99}`),
 	})
 	// A later batch with an older LATEST reading does not replace the newer one; a newer one does.
+	// It goes into other rollup slots (as another committer or process would write).
+	usage.SetSlotBase(in, 32)
 	mustIngest(t, in, []usage.Event{
 		ev("s3", "seats.snapshot", "cus_1", t0.Add(2*time.Hour), `{"seats": 50}`),
 		ev("g4", "gpu.usage", "cus_1", t0, `{"gpus": 12.25}`),

@@ -1,116 +1,117 @@
 package usage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// stageColumns are the columns of the per-connection staging table, in COPY order.
-var stageColumns = []string{"idx", "key", "hash", "source", "id", "subject", "type", "time", "data", "late"}
 
 // closeLock is the advisory lock that orders ingestion and period closing: every ingest
 // transaction holds it shared, ClosePeriod exclusively, so an event is either counted before a
 // period closes (and seen by its invoice) or flagged late after.
 const closeLock = 727279
 
-// beginIngest turns JIT off for the transaction (the planner cannot estimate the fresh staging
-// table and would spend far longer compiling the merge than running it), takes the close lock
-// shared and makes sure the connection's staging table exists.
-const beginIngest = `SET LOCAL jit = off;
-SELECT pg_advisory_xact_lock_shared(727279);
-CREATE TEMP TABLE IF NOT EXISTS usage_stage (
-    idx int4 NOT NULL, key uuid NOT NULL, hash uuid NOT NULL, source text NOT NULL, id text NOT NULL,
-    subject text COLLATE "C" NOT NULL, type text NOT NULL, time timestamptz NOT NULL, data jsonb, late boolean NOT NULL
-) ON COMMIT DELETE ROWS`
+// lockClose takes the close lock shared; it is the first statement of every ingest transaction.
+// It also turns JIT off for the transaction: no ingest statement runs long enough to repay
+// compiling, but a large lookup of stored keys could be costed above jit_above_cost.
+const lockClose = `SELECT pg_advisory_xact_lock_shared($1), set_config('jit', 'off', true)`
 
-// mergeSQL inserts the staged events whose key is new (waiting on concurrent inserts of the same
-// key); its row count says how many were new.
-const mergeSQL = `WITH ins AS (
-    INSERT INTO usage_event_keys (key, content_hash, time)
-    SELECT key, hash, time FROM usage_stage ORDER BY key
-    ON CONFLICT (key) DO NOTHING
-    RETURNING key
-)
-INSERT INTO usage_events (time, key, source, id, subject, type, data, late)
-SELECT s.time, s.key, s.source, s.id, s.subject, s.type, s.data, s.late
-FROM usage_stage s WHERE s.key IN (SELECT key FROM ins)`
+// closedPeriods lists the closed periods of the subjects of a group.
+const closedPeriods = `SELECT subject, period_start, period_end FROM usage_closed_periods WHERE subject = ANY($1)`
 
-// existingSQL lists the staged events whose key was stored before this transaction (xmin tells
-// this transaction's rows apart) and whether their content matches; a scalar subquery per row
-// keeps it an index probe rather than a join over the whole key table.
-const existingSQL = `SELECT idx, same FROM (
-    SELECT s.idx, (SELECT CASE WHEN k.xmin = pg_current_xact_id()::xid THEN NULL ELSE k.content_hash = s.hash END
-                   FROM usage_event_keys k WHERE k.key = s.key) AS same
-    FROM usage_stage s) x
-WHERE same IS NOT NULL`
+// insertKeys claims the keys of a group (sorted, so that concurrent transactions wait on each
+// other in one order and never deadlock) and returns those that were new. ON CONFLICT waits for a
+// concurrent inserter of the same key to finish: a key not returned was stored by a committed
+// transaction, which the next statement sees.
+const insertKeys = `INSERT INTO usage_event_keys (key, content_hash, time)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS u (key, content_hash, time) ORDER BY key
+ON CONFLICT (key) DO NOTHING
+RETURNING key`
 
-// merge runs inside the ingest transaction: flag late events, stage, merge, classify, then rollups
-// and adjustments.
-func (in *Ingester) merge(ctx context.Context, tx pgx.Tx, slot int16, preps []prepared, unique []int, opts IngestOptions) error {
-	if _, err := tx.Exec(ctx, beginIngest); err != nil {
-		return fmt.Errorf("begin ingest: %w", err)
+// existingKeys reads the content hash stored for keys that were not new.
+const existingKeys = `SELECT key, content_hash FROM usage_event_keys WHERE key = ANY($1::uuid[])`
+
+// eventColumns are the columns of usage_events in COPY order.
+var eventColumns = []string{"time", "key", "source", "id", "subject", "type", "data", "late"}
+
+// storeGroup runs inside a group transaction: close lock, closed periods and key claims in one
+// round trip, then the stored content of the keys that were not new, a binary COPY of the new
+// events, the group's rollups and adjustments, and each batch's InTx hook in queue order. fresh
+// holds the first occurrence in the group of each key, sorted by key; repeats the later ones.
+func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group []*batch, fresh []*prepared, repeats []groupRepeat) error {
+	keys, hashes, times := make([][16]byte, len(fresh)), make([][16]byte, len(fresh)), make([]time.Time, len(fresh))
+	seen := make(map[string]bool, 1024)
+	subjects := make([]string, 0, 1024)
+	for j, p := range fresh {
+		p.status = Stored
+		keys[j], hashes[j], times[j] = p.key, p.hash, p.ev.Time
+		if s := p.ev.Subject; !seen[s] {
+			seen[s] = true
+			subjects = append(subjects, s)
+		}
 	}
-	if err := flagLate(ctx, tx, preps, unique); err != nil {
+	for _, r := range repeats {
+		r.p.status = ""
+	}
+	b := &pgx.Batch{}
+	b.Queue(lockClose, int64(closeLock))
+	b.Queue(closedPeriods, subjects)
+	b.Queue(insertKeys, keys, hashes, times)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("take the close lock: %w", err)
+	}
+	if err := flagLate(br, fresh); err != nil {
 		return err
 	}
-	n := 0
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_stage"}, stageColumns, pgx.CopyFromFunc(func() ([]any, error) {
-		if n == len(unique) {
-			return nil, nil
-		}
-		i := unique[n]
-		n++
-		p := &preps[i]
-		var data any
-		if p.ev.Data != nil {
-			data = json.RawMessage(p.ev.Data)
-		}
-		return []any{int32(i), [16]byte(p.key), p.hash, p.ev.Source, p.ev.ID, p.ev.Subject, p.ev.Type, p.ev.Time, data, p.status == Late}, nil
-	}))
+	inserted, err := readInserted(br, len(fresh))
 	if err != nil {
-		return fmt.Errorf("copy into staging: %w", err)
+		return err
 	}
-	tag, err := tx.Exec(ctx, mergeSQL)
-	if err != nil {
-		return fmt.Errorf("merge events: %w", err)
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("claim event keys: %w", err)
 	}
-	if int(tag.RowsAffected()) < len(unique) {
-		if err := classifyExisting(ctx, tx, preps, len(unique)-int(tag.RowsAffected())); err != nil {
+	var existing map[Key][16]byte
+	if inserted != nil {
+		if existing, err = classifyExisting(ctx, tx, fresh, inserted); err != nil {
 			return err
 		}
 	}
-	b := &pgx.Batch{}
-	queueRollups(b, slot, preps, unique)
-	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	resolveRepeats(repeats, existing)
+	if err := copyEvents(ctx, tx, fresh); err != nil {
+		return err
+	}
+	rb := &pgx.Batch{}
+	queueRollups(rb, slot, fresh)
+	if rb.Len() > 0 {
+		if err := tx.SendBatch(ctx, rb).Close(); err != nil {
 			return fmt.Errorf("update rollups: %w", err)
 		}
 	}
-	if opts.InTx != nil {
-		if err := opts.InTx(ctx, tx); err != nil {
+	for _, g := range group {
+		if g.opts.InTx == nil {
+			continue
+		}
+		hctx, cancel := hookContext(g.ctx, ctx)
+		err := g.opts.InTx(hctx, tx)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// flagLate marks the events that fall in a closed period of their subject (status Late; the
-// others Stored until the merge says otherwise).
-func flagLate(ctx context.Context, tx pgx.Tx, preps []prepared, unique []int) error {
-	seen := make(map[string]bool, 64)
-	subjects := make([]string, 0, 64)
-	for _, i := range unique {
-		preps[i].status = Stored
-		if s := preps[i].ev.Subject; !seen[s] {
-			seen[s] = true
-			subjects = append(subjects, s)
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT subject, period_start, period_end FROM usage_closed_periods WHERE subject = ANY($1)`, subjects)
+// flagLate reads the closed periods of the group's subjects from the batch results and marks
+// the new events that fall in one Late.
+func flagLate(br pgx.BatchResults, fresh []*prepared) error {
+	rows, err := br.Query()
 	if err != nil {
 		return fmt.Errorf("read closed periods: %w", err)
 	}
@@ -131,11 +132,11 @@ func flagLate(ctx context.Context, tx pgx.Tx, preps []prepared, unique []int) er
 	if len(closed) == 0 {
 		return nil
 	}
-	for _, i := range unique {
-		t := preps[i].ev.Time
-		for _, p := range closed[preps[i].ev.Subject] {
-			if !t.Before(p[0]) && t.Before(p[1]) {
-				preps[i].status = Late
+	for _, p := range fresh {
+		t := p.ev.Time
+		for _, c := range closed[p.ev.Subject] {
+			if !t.Before(c[0]) && t.Before(c[1]) {
+				p.status = Late
 				break
 			}
 		}
@@ -143,36 +144,107 @@ func flagLate(ctx context.Context, tx pgx.Tx, preps []prepared, unique []int) er
 	return nil
 }
 
-// classifyExisting marks the staged events whose key was already stored as duplicates or conflicts.
-func classifyExisting(ctx context.Context, tx pgx.Tx, preps []prepared, want int) error {
-	rows, err := tx.Query(ctx, existingSQL)
+// readInserted reads the keys the claim inserted; it returns nil when every one of the want keys
+// was new (the common case), else the set of new keys.
+func readInserted(br pgx.BatchResults, want int) (map[Key]struct{}, error) {
+	rows, err := br.Query()
 	if err != nil {
-		return fmt.Errorf("classify duplicates: %w", err)
+		return nil, fmt.Errorf("claim event keys: %w", err)
 	}
-	found := 0
+	got := make([]Key, 0, want)
 	for rows.Next() {
-		var idx int32
-		var same bool
-		if err := rows.Scan(&idx, &same); err != nil {
+		var k [16]byte
+		if err := rows.Scan(&k); err != nil {
 			rows.Close()
-			return fmt.Errorf("classify duplicates: %w", err)
+			return nil, fmt.Errorf("claim event keys: %w", err)
 		}
-		found++
-		if same {
-			preps[idx].status = Duplicate
-		} else {
-			preps[idx].status = Conflict
-		}
+		got = append(got, k)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("classify duplicates: %w", err)
+		return nil, fmt.Errorf("claim event keys: %w", err)
 	}
-	if found != want {
-		return fmt.Errorf("classify duplicates: %d events were not new but %d existing keys were found", want, found)
+	if len(got) == want {
+		return nil, nil
+	}
+	set := make(map[Key]struct{}, len(got))
+	for _, k := range got {
+		set[k] = struct{}{}
+	}
+	return set, nil
+}
+
+// classifyExisting marks the events whose key was stored before as duplicates (same content) or
+// conflicts, reading only those keys, and returns their stored content hashes.
+func classifyExisting(ctx context.Context, tx pgx.Tx, fresh []*prepared, inserted map[Key]struct{}) (map[Key][16]byte, error) {
+	var old [][16]byte
+	for _, p := range fresh {
+		if _, ok := inserted[p.key]; !ok {
+			old = append(old, p.key)
+		}
+	}
+	rows, err := tx.Query(ctx, existingKeys, old)
+	if err != nil {
+		return nil, fmt.Errorf("classify duplicates: %w", err)
+	}
+	existing := make(map[Key][16]byte, len(old))
+	for rows.Next() {
+		var k, h [16]byte
+		if err := rows.Scan(&k, &h); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("classify duplicates: %w", err)
+		}
+		existing[k] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("classify duplicates: %w", err)
+	}
+	if len(existing) != len(old) {
+		return nil, fmt.Errorf("classify duplicates: %d events were not new but %d existing keys were found", len(old), len(existing))
+	}
+	for _, p := range fresh {
+		h, ok := existing[p.key]
+		switch {
+		case !ok:
+		case h == p.hash:
+			p.status = Duplicate
+		default:
+			p.status = Conflict
+		}
+	}
+	return existing, nil
+}
+
+// copyEvents writes the group's new events (stored or late) into usage_events with a binary COPY.
+func copyEvents(ctx context.Context, tx pgx.Tx, fresh []*prepared) error {
+	if !slices.ContainsFunc(fresh, func(p *prepared) bool { return p.status == Stored || p.status == Late }) {
+		return nil // all seen before: nothing to copy
+	}
+	j := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		for ; j < len(fresh); j++ {
+			p := fresh[j]
+			if p.status != Stored && p.status != Late {
+				continue
+			}
+			j++
+			var data any
+			if p.ev.Data != nil {
+				data = json.RawMessage(p.ev.Data)
+			}
+			return []any{p.ev.Time, [16]byte(p.key), p.ev.Source, p.ev.ID, p.ev.Subject, p.ev.Type, data, p.status == Late}, nil
+		}
+		return nil, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy events: %w", err)
 	}
 	return nil
 }
+
+// compareKeys orders keys as PostgreSQL orders uuids (bytewise).
+func compareKeys(a, b Key) int { return bytes.Compare(a[:], b[:]) }
 
 // hourOf truncates t to its UTC hour.
 func hourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }

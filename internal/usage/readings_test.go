@@ -22,6 +22,7 @@ func TestReadingsListEachOnTimeEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ing.Close)
 	var evs []Event
 	for i, amt := range []string{"10.50", "250", "0.99"} {
 		data, _ := json.Marshal(map[string]any{"amount": json.Number(amt), "currency": "USD"})

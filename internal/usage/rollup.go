@@ -16,7 +16,7 @@ type rollupKey struct {
 	hour                   int64 // unix seconds of the UTC hour
 }
 
-// rollupAcc accumulates one batch's contribution to a rollup row.
+// rollupAcc accumulates one group's contribution to a rollup row.
 type rollupAcc struct {
 	count      int64
 	sum        decimal.Decimal
@@ -55,14 +55,13 @@ const insertAdjustments = `INSERT INTO usage_adjustments (key, meter, subject, e
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::numeric[], $7::text[])
 ON CONFLICT DO NOTHING`
 
-// queueRollups aggregates the batch's stored events in memory and queues one upsert per rollup
-// table into the rows of the transaction's slot (and one insert of adjustments for late events).
-func queueRollups(b *pgx.Batch, slot int16, preps []prepared, unique []int) {
+// queueRollups aggregates the group's stored events in memory and queues one upsert per rollup
+// table into the rows of the committer's slot (and one insert of adjustments for late events).
+func queueRollups(b *pgx.Batch, slot int16, events []*prepared) {
 	acc := map[rollupKey]*rollupAcc{}
 	distinct := map[distinctKey]struct{}{}
 	var adj adjustmentRows
-	for _, i := range unique {
-		p := &preps[i]
+	for _, p := range events {
 		if p.status == Late {
 			adj.add(p)
 			continue

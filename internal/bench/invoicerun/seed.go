@@ -25,6 +25,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, g *Generator, n, concurrency 
 	if err != nil {
 		return nil, fmt.Errorf("seed: usage ingester: %w", err)
 	}
+	defer ing.Close()
 	for _, m := range Meters() {
 		if _, err := ing.CreateMeter(ctx, m); err != nil {
 			return nil, fmt.Errorf("seed: meter %s: %w", m.Slug, err)

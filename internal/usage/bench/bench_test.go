@@ -20,6 +20,7 @@ func serve(t *testing.T) (*httptest.Server, *dbtest.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(in.Close)
 	mux := http.NewServeMux()
 	for _, r := range api.UsageRoutes(in, nil) {
 		mux.HandleFunc(r.Method+" "+r.Path, r.Handler)

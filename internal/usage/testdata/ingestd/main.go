@@ -22,7 +22,7 @@ func main() {
 	url := flag.String("database-url", db.DefaultURL, "PostgreSQL URL (migrated)")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	meters := flag.String("meters", "", "meters YAML file to load")
-	inflight := flag.Int("max-inflight", 4, "ingest transactions at once")
+	inflight := flag.Int("max-inflight", 4, "batches being ingested at once")
 	conns := flag.Int("db-max-conns", 8, "pool size")
 	flag.Parse()
 	if err := run(*url, *listen, *meters, *inflight, int32(*conns)); err != nil {
@@ -49,6 +49,7 @@ func run(url, listen, meters string, inflight int, conns int32) error {
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	mux := http.NewServeMux()
 	for _, r := range api.UsageRoutes(in, log) {
 		h, limit := r.Handler, r.MaxBody
