@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
@@ -210,7 +211,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench invoice-run: %w", err)
 	}
 	rep.Starts = time.Since(start)
-	if err := waitClosed(ctx, tc, o, len(plans), log); err != nil {
+	if err := waitClosed(ctx, tc, pool, g, o, len(plans), log); err != nil {
 		return nil, fmt.Errorf("bench invoice-run: %w", err)
 	}
 	rep.Wall = time.Since(start)
@@ -258,34 +259,51 @@ func startCycles(ctx context.Context, tc client.Client, g *Generator, plans []Pl
 	return eg.Wait()
 }
 
-// waitClosed polls Temporal's visibility until `cycles` BillingCycles on the task queue have closed
-// and nothing there runs any more (a cycle whose first charge did not settle hands over to a
-// Collect child, started before the cycle closes).
-func waitClosed(ctx context.Context, tc client.Client, o Options, cycles int, log *slog.Logger) error {
+// waitClosed waits until `cycles` BillingCycles on the task queue have closed and nothing there runs
+// any more (a cycle whose first charge did not settle hands over to a Collect child, started before
+// the cycle closes). While invoices of the run are still unpaid it polls PostgreSQL, which is cheap,
+// and asks Temporal's visibility store (the dev server's single SQLite connection, which every
+// workflow close also writes to) only every few seconds; once all are paid it polls visibility.
+func waitClosed(ctx context.Context, tc client.Client, pool *pgxpool.Pool, g *Generator, o Options, cycles int, log *slog.Logger) error {
 	closedQ := fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = '%s' AND ExecutionStatus != 'Running'", o.TaskQueue, workflowBilling)
 	runningQ := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", o.TaskQueue)
-	last := time.Now()
-	for {
-		closed, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: closedQ})
+	count := func(q string) (int, error) {
+		res, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: q})
 		if err != nil {
-			return fmt.Errorf("count closed workflows: %w", err)
+			return 0, fmt.Errorf("count workflows: %w", err)
 		}
-		if int(closed.GetCount()) >= cycles {
-			running, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: runningQ})
+		return int(res.GetCount()), nil
+	}
+	var lastVisibility, lastLog time.Time
+	for {
+		var paid int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE contract_id LIKE $1 AND status = 'paid'`,
+			"b"+g.Run+"-ctr-%").Scan(&paid); err != nil {
+			return fmt.Errorf("count paid invoices: %w", err)
+		}
+		if paid >= cycles || time.Since(lastVisibility) > 5*time.Second {
+			lastVisibility = time.Now()
+			closed, err := count(closedQ)
 			if err != nil {
-				return fmt.Errorf("count running workflows: %w", err)
+				return err
 			}
-			if running.GetCount() == 0 {
-				return nil
+			if closed >= cycles {
+				running, err := count(runningQ)
+				if err != nil {
+					return err
+				}
+				if running == 0 {
+					return nil
+				}
 			}
-		}
-		if time.Since(last) > 10*time.Second {
-			log.Info("waiting", "cycles_closed", closed.GetCount(), "of", cycles)
-			last = time.Now()
+			if time.Since(lastLog) > 10*time.Second {
+				log.Info("waiting", "invoices_paid", paid, "cycles_closed", closed, "of", cycles)
+				lastLog = time.Now()
+			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %d billing cycles to close: %w (closed: %d)", cycles, ctx.Err(), closed.GetCount())
+			return fmt.Errorf("wait for %d billing cycles to close: %w (paid: %d)", cycles, ctx.Err(), paid)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
