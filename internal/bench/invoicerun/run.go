@@ -1,6 +1,7 @@
 // Package invoicerun is `revhub bench invoice-run`: it seeds a realistic mix of contracts and usage,
 // invoices and collects every contract end to end through Temporal (BillingCycle, which charges
-// once itself, and a Collect child where money is still due) against the payment fakes, then verifies the outcome exactly and reports the speed.
+// once itself, and a Collect child where money is still due) against the payment fakes, then
+// verifies the outcome exactly and reports the speed.
 package invoicerun
 
 import (
