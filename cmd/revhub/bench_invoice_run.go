@@ -36,7 +36,7 @@ func benchInvoiceRunCommand() *cli.Command {
 			&cli.IntFlag{Name: "activity-pollers", Value: 8, Usage: "worker: activity task pollers"},
 			&cli.IntFlag{Name: "workflow-pollers", Value: 8, Usage: "worker: workflow task pollers"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Minute, Usage: "give up after this long"},
-			&cli.BoolFlag{Name: "eager-start", Value: true, Usage: "eager workflow start: the first task goes straight to the in-process worker (the dedicated dev server enables system.enableEagerWorkflowStart; an existing server needs it set)"},
+			&cli.BoolFlag{Name: "eager-start", Usage: "eager workflow start: the first task goes straight to the in-process worker (the dedicated dev server enables system.enableEagerWorkflowStart; an existing server needs it set)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the bench process (worker, fakes) during the run to this file"},
 		}),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
