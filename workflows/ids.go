@@ -13,7 +13,6 @@ func BillingCycleID(contractID, periodStart string) string {
 // CollectID is the workflow id collecting one invoice.
 func CollectID(invoiceID string) string { return "collect/" + invoiceID }
 
-
 // Signal and query names shared by workflows, the API and the CLI.
 const (
 	SignalRetryPayment   = "retry-payment"  // collection: charge again now (manual retry)
