@@ -3,9 +3,7 @@ package usage
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,14 +34,11 @@ RETURNING key`
 // existingKeys reads the content hash stored for keys that were not new.
 const existingKeys = `SELECT key, content_hash FROM usage_event_keys WHERE key = ANY($1::uuid[])`
 
-// eventColumns are the columns of usage_events in COPY order.
-var eventColumns = []string{"time", "key", "source", "id", "subject", "type", "data", "late"}
-
 // storeGroup runs inside a group transaction: close lock, closed periods and key claims in one
 // round trip, then the stored content of the keys that were not new, a binary COPY of the new
 // events, the group's rollups and adjustments, and each batch's InTx hook in queue order. fresh
 // holds the first occurrence in the group of each key, sorted by key; repeats the later ones.
-func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group []*batch, fresh []*prepared, repeats []groupRepeat) error {
+func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, sc *scratch, slot int16, group []*batch, fresh []*prepared, repeats []groupRepeat) error {
 	keys, hashes, times := make([][16]byte, len(fresh)), make([][16]byte, len(fresh)), make([]time.Time, len(fresh))
 	seen := make(map[string]bool, 1024)
 	subjects := make([]string, 0, 1024)
@@ -84,7 +79,7 @@ func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group
 		}
 	}
 	resolveRepeats(repeats, existing)
-	if err := copyEvents(ctx, tx, fresh); err != nil {
+	if sc.copyBuf, err = copyEvents(ctx, tx, fresh, sc.copyBuf); err != nil {
 		return err
 	}
 	rb := &pgx.Batch{}
@@ -214,33 +209,6 @@ func classifyExisting(ctx context.Context, tx pgx.Tx, fresh []*prepared, inserte
 		}
 	}
 	return existing, nil
-}
-
-// copyEvents writes the group's new events (stored or late) into usage_events with a binary COPY.
-func copyEvents(ctx context.Context, tx pgx.Tx, fresh []*prepared) error {
-	if !slices.ContainsFunc(fresh, func(p *prepared) bool { return p.status == Stored || p.status == Late }) {
-		return nil // all seen before: nothing to copy
-	}
-	j := 0
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
-		for ; j < len(fresh); j++ {
-			p := fresh[j]
-			if p.status != Stored && p.status != Late {
-				continue
-			}
-			j++
-			var data any
-			if p.ev.Data != nil {
-				data = json.RawMessage(p.ev.Data)
-			}
-			return []any{p.ev.Time, [16]byte(p.key), p.ev.Source, p.ev.ID, p.ev.Subject, p.ev.Type, data, p.status == Late}, nil
-		}
-		return nil, nil
-	}))
-	if err != nil {
-		return fmt.Errorf("copy events: %w", err)
-	}
-	return nil
 }
 
 // compareKeys orders keys as PostgreSQL orders uuids (bytewise).
