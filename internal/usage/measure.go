@@ -21,9 +21,9 @@ const (
 // measure is what one meter reads from one event.
 type measure struct {
 	meter  *Meter
-	value  decimal.Decimal // SUM, MAX, LATEST; 1 for COUNT
-	unique string          // UNIQUE_COUNT
-	groups string          // canonical JSON object of the group-by values
+	value  amount // SUM, MAX, LATEST; 1 for COUNT
+	unique string // UNIQUE_COUNT
+	groups string // canonical JSON object of the group-by values
 }
 
 // measureEvent reads every meter of the event's type, appending problems named by data path.
@@ -37,7 +37,7 @@ func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Probl
 		ok := true
 		switch m.Aggregation {
 		case Count:
-			ms.value = decimal.NewFromInt(1)
+			ms.value = amountInt(1)
 		case UniqueCount:
 			raw, err := m.value.lookup(top)
 			if err != nil {
@@ -88,7 +88,19 @@ func pathProblem(i int, p Path, err error, want string) Problem {
 }
 
 // number parses a meter value: a JSON number or a string holding one.
-func number(raw json.RawMessage) (decimal.Decimal, string) {
+func number(raw json.RawMessage) (amount, string) {
+	if a, ok := parseAmount(raw); ok {
+		return a, "" // a plain number of at most 18 digits: within every bound below
+	}
+	d, reason := numberSlow(raw)
+	if reason != "" {
+		return amount{}, reason
+	}
+	return amountOf(d), ""
+}
+
+// numberSlow is number for the values parseAmount does not take.
+func numberSlow(raw json.RawMessage) (decimal.Decimal, string) {
 	s := string(raw)
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &s); err != nil {

@@ -43,9 +43,6 @@ type pgArray struct {
 	nulls bool
 }
 
-// pgArrayHeader is the size of the header written for a one-dimensional array.
-const pgArrayHeader = 20
-
 // reset starts an empty array of elements of type elem, reusing the buffer.
 func (a *pgArray) reset(elem uint32) {
 	a.buf = appendInt32(a.buf[:0], 1) // ndim, set to 0 by bytes when the array stays empty
@@ -88,6 +85,15 @@ func (a *pgArray) int8(v int64) {
 func (a *pgArray) timestamptz(micros int64) {
 	a.buf = appendInt32(a.buf, 8)
 	a.buf = appendInt64(a.buf, micros)
+	a.n++
+}
+
+// numeric appends a numeric element.
+func (a *pgArray) numeric(v amount) {
+	at := len(a.buf)
+	a.buf = appendInt32(a.buf, 0)
+	a.buf = v.appendNumeric(a.buf)
+	binary.BigEndian.PutUint32(a.buf[at:], uint32(len(a.buf)-at-4))
 	a.n++
 }
 
