@@ -13,6 +13,7 @@ import (
 // by their ids in the group's interners.
 type rollupKey struct {
 	meter, subject, groups int32
+	index                  int32 // in sorting: the accumulator's index; 0 in map keys
 	hour                   int64 // unix seconds of the UTC hour
 }
 
@@ -116,6 +117,7 @@ type rollups struct {
 	groups   interner
 	index    map[rollupKey]int32 // -> accs
 	accs     []rollupAcc
+	order    []rollupKey // ranks of accs' keys, sorted
 	distinct map[distinctKey]struct{}
 	dkeys    []distinctKey
 	cols     [10]pgArray
@@ -197,16 +199,23 @@ func (r *rollups) add(fresh []*prepared, subjectOf []int32) {
 // compareRollups orders rollup rows by meter slug, subject, hour and group-by values: the order
 // every ingest transaction writes them in, so that they never deadlock on each other's rows.
 func (r *rollups) compareRollups(a, b rollupKey) int {
-	if c := cmp.Compare(r.meters.rank[a.meter], r.meters.rank[b.meter]); c != 0 {
+	return compareRanked(
+		rollupKey{meter: r.meters.rank[a.meter], subject: r.subjects.rank[a.subject], groups: r.groups.rank[a.groups], hour: a.hour},
+		rollupKey{meter: r.meters.rank[b.meter], subject: r.subjects.rank[b.subject], groups: r.groups.rank[b.groups], hour: b.hour})
+}
+
+// compareRanked is compareRollups for keys that hold ranks instead of ids.
+func compareRanked(a, b rollupKey) int {
+	if c := cmp.Compare(a.meter, b.meter); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(r.subjects.rank[a.subject], r.subjects.rank[b.subject]); c != 0 {
+	if c := cmp.Compare(a.subject, b.subject); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.hour, b.hour); c != 0 {
 		return c
 	}
-	return cmp.Compare(r.groups.rank[a.groups], r.groups.rank[b.groups])
+	return cmp.Compare(a.groups, b.groups)
 }
 
 // queue adds the upserts of the aggregated rows, into the rows of the committer's slot, to b and
@@ -220,13 +229,20 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 	r.groups.ranks()
 	r.slot = [2]byte{byte(uint16(slot) >> 8), byte(slot)}
 	if len(r.accs) > 0 {
-		slices.SortFunc(r.accs, func(a, b rollupAcc) int { return r.compareRollups(a.key, b.key) })
+		// Sort small keys of ranks, not the accumulators.
+		r.order = r.order[:0]
+		for i := range r.accs {
+			k := r.accs[i].key
+			r.order = append(r.order, rollupKey{meter: r.meters.rank[k.meter], subject: r.subjects.rank[k.subject],
+				groups: r.groups.rank[k.groups], hour: k.hour, index: int32(i)})
+		}
+		slices.SortFunc(r.order, compareRanked)
 		c := &r.cols
 		for i, t := range [...]uint32{oidText, oidText, oidTimestamptz, oidText, oidInt8, oidNumeric, oidNumeric, oidNumeric, oidTimestamptz, oidUUID} {
 			c[i].reset(t)
 		}
-		for i := range r.accs {
-			a := &r.accs[i]
+		for _, o := range r.order {
+			a := &r.accs[o.index]
 			c[0].text(r.meters.names[a.key.meter])
 			c[1].text(r.subjects.names[a.key.subject])
 			c[2].timestamptz(a.key.hour*1_000_000 - pgEpochMicros)
