@@ -26,9 +26,17 @@ type measure struct {
 	groups string // canonical JSON object of the group-by values
 }
 
+// measureScratch holds what measureEvent reuses from event to event of a batch.
+type measureScratch struct {
+	top    []member
+	groups map[string]string // canonical group-by objects of the batch, built once each
+	buf    []byte
+}
+
 // measureEvent reads every meter of the event's type, appending problems named by data path.
-func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem) ([]measure, []Problem) {
-	top, err := members(e.Data, nil)
+func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem, sc *measureScratch) ([]measure, []Problem) {
+	top, err := members(e.Data, sc.top[:0])
+	sc.top = top
 	if err != nil {
 		return out, append(probs, Problem{Index: i, Field: "data", Reason: "must be a JSON object"})
 	}
@@ -67,7 +75,7 @@ func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Probl
 			}
 			ms.value = d
 		}
-		groups, gp := groupValues(i, m, top)
+		groups, gp := groupValues(i, m, top, sc)
 		if len(gp) > 0 {
 			probs = append(probs, gp...)
 			ok = false
@@ -174,13 +182,13 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // groupValues builds the canonical JSON object of a meter's group-by values for one event;
-// a missing or null property groups as "".
-func groupValues(i int, m *Meter, top []member) (string, []Problem) {
+// a missing or null property groups as "". Equal objects of a batch share one string.
+func groupValues(i int, m *Meter, top []member, sc *measureScratch) (string, []Problem) {
 	if len(m.groups) == 0 {
 		return "{}", nil
 	}
 	var probs []Problem
-	var b bytes.Buffer
+	b := bytes.NewBuffer(sc.buf[:0])
 	b.WriteByte('{')
 	for j, g := range m.groups {
 		v := ""
@@ -202,8 +210,22 @@ func groupValues(i int, m *Meter, top []member) (string, []Problem) {
 		b.WriteByte('"')
 		b.WriteString(g.name) // names are [a-z0-9_]: nothing to escape
 		b.WriteString(`":`)
-		b.Write(appendJSONString(nil, v))
+		b.Write(appendJSONString(b.AvailableBuffer(), v))
 	}
 	b.WriteByte('}')
-	return b.String(), probs
+	sc.buf = b.Bytes()
+	if s, ok := sc.groups[string(sc.buf)]; ok {
+		return s, probs
+	}
+	s := string(sc.buf)
+	if sc.groups == nil {
+		sc.groups = map[string]string{}
+	}
+	if len(sc.groups) < maxInternedGroups {
+		sc.groups[s] = s
+	}
+	return s, probs
 }
+
+// maxInternedGroups bounds the distinct group-by objects one batch shares.
+const maxInternedGroups = 4096
