@@ -229,8 +229,10 @@ func (in *Ingester) commitGroup(sc *scratch, group []*batch, slot int16) error {
 		in.opts.Logger.Warn("usage ingest retried", "attempt", attempt, "sqlstate", db.PgCode(err), "batches", len(group))
 	}
 	if err != nil {
+		sc.roll.written.rolledBack()
 		return fmt.Errorf("store a group of %d batches: %w", len(group), err)
 	}
+	sc.roll.written.committed()
 	return nil
 }
 

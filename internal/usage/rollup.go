@@ -123,6 +123,7 @@ type rollups struct {
 	cols     [10]pgArray
 	slot     [2]byte
 	adj      adjustmentRows
+	written  distinctCache // kept across groups
 }
 
 // reset readies r for a group.
@@ -141,6 +142,7 @@ func (r *rollups) reset() {
 	clear(r.dkeys)
 	r.dkeys = r.dkeys[:0]
 	r.adj = adjustmentRows{}
+	r.written.rolledBack()
 }
 
 // meterID returns the interned id of m's slug.
@@ -224,6 +226,7 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 	if len(r.accs) == 0 && len(r.distinct) == 0 {
 		return false
 	}
+	queued := false
 	r.meters.ranks()
 	r.subjects.ranks()
 	r.groups.ranks()
@@ -270,6 +273,7 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 		}
 		params = append(params, r.slot[:])
 		b.ExecParams(upsertRollups, params, upsertRollupTypes, binaryFormats[:len(params)], nil)
+		queued = true
 	}
 	if len(r.distinct) > 0 {
 		for k := range r.distinct {
@@ -285,17 +289,28 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 		for i, t := range [...]uint32{oidText, oidText, oidTimestamptz, oidText, oidText} {
 			c[i].reset(t)
 		}
+		n := 0
 		for _, k := range r.dkeys {
-			c[0].text(r.meters.names[k.meter])
-			c[1].text(r.subjects.names[k.subject])
+			row := distinctRow{meter: r.meters.names[k.meter], subject: r.subjects.names[k.subject], groups: r.groups.names[k.groups],
+				value: k.value, hour: k.hour, slot: slot}
+			if r.written.has(row) {
+				continue
+			}
+			r.written.sent(row)
+			c[0].text(row.meter)
+			c[1].text(row.subject)
 			c[2].timestamptz(k.hour*1_000_000 - pgEpochMicros)
-			c[3].text(r.groups.names[k.groups])
-			c[4].text(k.value)
+			c[3].text(row.groups)
+			c[4].text(row.value)
+			n++
 		}
-		params := [][]byte{c[0].bytes(), c[1].bytes(), c[2].bytes(), c[3].bytes(), c[4].bytes(), r.slot[:]}
-		b.ExecParams(insertDistinct, params, insertDistinctTypes, binaryFormats[:len(params)], nil)
+		if n > 0 {
+			params := [][]byte{c[0].bytes(), c[1].bytes(), c[2].bytes(), c[3].bytes(), c[4].bytes(), r.slot[:]}
+			b.ExecParams(insertDistinct, params, insertDistinctTypes, binaryFormats[:len(params)], nil)
+			queued = true
+		}
 	}
-	return true
+	return queued
 }
 
 // binaryFormats asks for the binary format of every parameter (or result column).
