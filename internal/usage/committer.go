@@ -157,6 +157,7 @@ func (q *commitQueue) close() {
 // transaction at a time, writing its rollups into its own slot, until the queue is closed and empty.
 func (in *Ingester) commitLoop(i int) {
 	defer in.committers.Done()
+	sc := &scratch{}
 	for {
 		group, done := in.queue.take(in.opts.MaxGroupEvents)
 		if done {
@@ -170,7 +171,8 @@ func (in *Ingester) commitLoop(i int) {
 			continue
 		}
 		slot := int16((int(in.slotBase.Load()) + i) % maxRollupSlots)
-		err := in.commitGroup(group, slot)
+		err := in.commitGroup(sc, group, slot)
+		sc.trim()
 		in.queue.finished()
 		for _, b := range group {
 			b.done <- err
@@ -185,7 +187,7 @@ type groupRepeat struct {
 
 // commitGroup stores the group's batches in one transaction, retrying deadlocks and serialization
 // failures. On success every event of every batch has its status; on failure nothing is stored.
-func (in *Ingester) commitGroup(group []*batch, slot int16) error {
+func (in *Ingester) commitGroup(sc *scratch, group []*batch, slot int16) error {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	// Keys repeated across the group's batches: the first batch in queue order holds the key,
@@ -217,7 +219,7 @@ func (in *Ingester) commitGroup(group []*batch, slot int16) error {
 	slices.SortFunc(fresh, func(a, b *prepared) int { return compareKeys(a.key, b.key) })
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = db.InTx(ctx, in.pool, func(tx pgx.Tx) error { return in.storeGroup(ctx, tx, slot, group, fresh, repeats) })
+		err = db.InTx(ctx, in.pool, func(tx pgx.Tx) error { return in.storeGroup(ctx, tx, sc, slot, group, fresh, repeats) })
 		if err == nil || attempt == commitAttempts {
 			break
 		}
@@ -227,8 +229,10 @@ func (in *Ingester) commitGroup(group []*batch, slot int16) error {
 		in.opts.Logger.Warn("usage ingest retried", "attempt", attempt, "sqlstate", db.PgCode(err), "batches", len(group))
 	}
 	if err != nil {
+		sc.roll.written.rolledBack()
 		return fmt.Errorf("store a group of %d batches: %w", len(group), err)
 	}
+	sc.roll.written.committed()
 	return nil
 }
 

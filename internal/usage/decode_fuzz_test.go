@@ -48,14 +48,15 @@ func FuzzDecodeEvents(f *testing.F) {
 				if e.ID == "" || e.Source == "" || e.Type == "" || e.Subject == "" || e.Time.IsZero() || e.SpecVersion != "1.0" {
 					t.Fatalf("accepted incomplete event %+v", e)
 				}
-				_, probs := measureEvent(i, e, fuzzMeters.ForType(e.Type), nil, nil)
+				_, probs := measureEvent(i, e, fuzzMeters.ForType(e.Type), nil, nil, &measureScratch{})
 				for _, p := range probs {
 					if p.Field == "" || p.Reason == "" || p.Index != i {
 						t.Fatalf("meter problem without field, reason or index: %+v", p)
 					}
 				}
-				_ = e.Key()
-				_ = e.ContentHash()
+				if k, h := oldHashes(e); e.Key() != k || e.ContentHash() != h {
+					t.Fatalf("hashes of %+v changed", e)
+				}
 				_ = e.Time.Add(time.Hour)
 			}
 		}

@@ -29,43 +29,45 @@ type Key [16]byte
 
 // Key returns the event's dedup key.
 func (e *Event) Key() Key {
-	h := sha256.New()
-	h.Write([]byte(e.Source))
-	h.Write([]byte{0})
-	h.Write([]byte(e.ID))
-	var k Key
-	copy(k[:], h.Sum(nil))
+	k, _, _ := e.hashes(nil)
 	return k
 }
 
 // ContentHash fingerprints what the event says (type, subject, time and data with insignificant
 // whitespace removed), so a second event with the same key but other content is a conflict.
 func (e *Event) ContentHash() [16]byte {
-	h := sha256.New()
-	h.Write([]byte(e.Source))
-	h.Write([]byte{0})
-	h.Write([]byte(e.ID))
-	h.Write([]byte{0})
-	h.Write([]byte(e.Type))
-	h.Write([]byte{0})
-	h.Write([]byte(e.Subject))
-	h.Write([]byte{0})
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(e.Time.UnixNano()))
-	h.Write(ts[:])
+	_, h, _ := e.hashes(nil)
+	return h
+}
+
+// hashes returns the event's Key and ContentHash, hashing source NUL id NUL type NUL subject NUL
+// time (big-endian Unix nanoseconds) compact-data in buf (returned for reuse): the key is the
+// sha256 of its first part.
+func (e *Event) hashes(buf []byte) (Key, [16]byte, []byte) {
+	b := append(buf[:0], e.Source...)
+	b = append(b, 0)
+	b = append(b, e.ID...)
+	keySum := sha256.Sum256(b)
+	b = append(b, 0)
+	b = append(b, e.Type...)
+	b = append(b, 0)
+	b = append(b, e.Subject...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Time.UnixNano()))
 	if len(e.Data) > 0 {
-		var buf bytes.Buffer
 		if !bytes.ContainsAny(e.Data, " \t\r\n") {
-			h.Write(e.Data) // already compact
-		} else if err := json.Compact(&buf, e.Data); err == nil {
-			h.Write(buf.Bytes())
+			b = append(b, e.Data...) // already compact
 		} else {
-			h.Write(e.Data)
+			w := bytes.NewBuffer(b)
+			if err := json.Compact(w, e.Data); err == nil {
+				b = w.Bytes()
+			} else {
+				b = append(b, e.Data...) // Compact left w as it was
+			}
 		}
 	}
-	var out [16]byte
-	copy(out[:], h.Sum(nil))
-	return out
+	sum := sha256.Sum256(b)
+	return Key(keySum[:16]), [16]byte(sum[:16]), b
 }
 
 // Problem is one reason an event (or a request) was refused: the event's index in its batch,

@@ -268,12 +268,18 @@ func (in *Ingester) prepare(ctx context.Context, events []Event) ([]prepared, er
 	return preps, nil
 }
 
+// measureSlab is how many readings check allocates at once.
+const measureSlab = 4096
+
 func (in *Ingester) check(ctx context.Context, events []Event, skip func(i int) bool) ([]prepared, []Problem) {
 	now := in.opts.Now()
 	limit := now.Add(in.opts.MaxFutureSkew)
 	preps := make([]prepared, len(events))
 	var probs []Problem
 	meters := in.meters.Load()
+	var msc measureScratch
+	var slab []measure // the batch's readings, handed out in slices of one event's meters
+	var hb []byte
 	for i := range events {
 		if skip != nil && skip(i) {
 			continue
@@ -297,12 +303,17 @@ func (in *Ingester) check(ctx context.Context, events []Event, skip func(i int) 
 			probs = append(probs, Problem{Index: i, Field: "type", Reason: fmt.Sprintf("no meter reads events of type %q", truncate(e.Type))})
 			continue
 		}
+		if cap(slab)-len(slab) < len(ms) {
+			slab = make([]measure, 0, max(measureSlab, len(ms)))
+		}
 		var mp []Problem
-		preps[i].measures, mp = measureEvent(i, e, ms, make([]measure, 0, len(ms)), nil)
+		out := slab[len(slab) : len(slab) : len(slab)+len(ms)]
+		out, mp = measureEvent(i, e, ms, out, nil, &msc)
+		slab = slab[:len(slab)+len(out)]
+		preps[i].measures = out
 		probs = append(probs, mp...)
 		preps[i].ev = e
-		preps[i].key = e.Key()
-		preps[i].hash = e.ContentHash()
+		preps[i].key, preps[i].hash, hb = e.hashes(hb)
 	}
 	return preps, probs
 }

@@ -21,14 +21,22 @@ const (
 // measure is what one meter reads from one event.
 type measure struct {
 	meter  *Meter
-	value  decimal.Decimal // SUM, MAX, LATEST; 1 for COUNT
-	unique string          // UNIQUE_COUNT
-	groups string          // canonical JSON object of the group-by values
+	value  amount // SUM, MAX, LATEST; 1 for COUNT
+	unique string // UNIQUE_COUNT
+	groups string // canonical JSON object of the group-by values
+}
+
+// measureScratch holds what measureEvent reuses from event to event of a batch.
+type measureScratch struct {
+	top    []member
+	groups map[string]string // canonical group-by objects of the batch, built once each
+	buf    []byte
 }
 
 // measureEvent reads every meter of the event's type, appending problems named by data path.
-func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem) ([]measure, []Problem) {
-	top, err := members(e.Data, nil)
+func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem, sc *measureScratch) ([]measure, []Problem) {
+	top, err := members(e.Data, sc.top[:0])
+	sc.top = top
 	if err != nil {
 		return out, append(probs, Problem{Index: i, Field: "data", Reason: "must be a JSON object"})
 	}
@@ -37,7 +45,7 @@ func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Probl
 		ok := true
 		switch m.Aggregation {
 		case Count:
-			ms.value = decimal.NewFromInt(1)
+			ms.value = amountInt(1)
 		case UniqueCount:
 			raw, err := m.value.lookup(top)
 			if err != nil {
@@ -67,7 +75,7 @@ func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Probl
 			}
 			ms.value = d
 		}
-		groups, gp := groupValues(i, m, top)
+		groups, gp := groupValues(i, m, top, sc)
 		if len(gp) > 0 {
 			probs = append(probs, gp...)
 			ok = false
@@ -88,7 +96,19 @@ func pathProblem(i int, p Path, err error, want string) Problem {
 }
 
 // number parses a meter value: a JSON number or a string holding one.
-func number(raw json.RawMessage) (decimal.Decimal, string) {
+func number(raw json.RawMessage) (amount, string) {
+	if a, ok := parseAmount(raw); ok {
+		return a, "" // a plain number of at most 18 digits: within every bound below
+	}
+	d, reason := numberSlow(raw)
+	if reason != "" {
+		return amount{}, reason
+	}
+	return amountOf(d), ""
+}
+
+// numberSlow is number for the values parseAmount does not take.
+func numberSlow(raw json.RawMessage) (decimal.Decimal, string) {
 	s := string(raw)
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -162,13 +182,13 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // groupValues builds the canonical JSON object of a meter's group-by values for one event;
-// a missing or null property groups as "".
-func groupValues(i int, m *Meter, top []member) (string, []Problem) {
+// a missing or null property groups as "". Equal objects of a batch share one string.
+func groupValues(i int, m *Meter, top []member, sc *measureScratch) (string, []Problem) {
 	if len(m.groups) == 0 {
 		return "{}", nil
 	}
 	var probs []Problem
-	var b bytes.Buffer
+	b := bytes.NewBuffer(sc.buf[:0])
 	b.WriteByte('{')
 	for j, g := range m.groups {
 		v := ""
@@ -190,8 +210,22 @@ func groupValues(i int, m *Meter, top []member) (string, []Problem) {
 		b.WriteByte('"')
 		b.WriteString(g.name) // names are [a-z0-9_]: nothing to escape
 		b.WriteString(`":`)
-		b.Write(appendJSONString(nil, v))
+		b.Write(appendJSONString(b.AvailableBuffer(), v))
 	}
 	b.WriteByte('}')
-	return b.String(), probs
+	sc.buf = b.Bytes()
+	if s, ok := sc.groups[string(sc.buf)]; ok {
+		return s, probs
+	}
+	s := string(sc.buf)
+	if sc.groups == nil {
+		sc.groups = map[string]string{}
+	}
+	if len(sc.groups) < maxInternedGroups {
+		sc.groups[s] = s
+	}
+	return s, probs
 }
+
+// maxInternedGroups bounds the distinct group-by objects one batch shares.
+const maxInternedGroups = 4096

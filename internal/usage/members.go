@@ -8,7 +8,7 @@ import (
 
 // member is one top-level member of an event's data object.
 type member struct {
-	key string
+	key []byte // unescaped name; aliases the data unless it was written with escapes
 	raw json.RawMessage
 }
 
@@ -49,7 +49,7 @@ func members(data json.RawMessage, buf []member) ([]member, error) {
 		if vend < 0 {
 			return nil, errBadJSON
 		}
-		buf = append(buf, member{key: string(key), raw: data[i:vend]})
+		buf = append(buf, member{key: key, raw: data[i:vend]})
 		i = skipSpace(data, vend)
 		if i >= len(data) {
 			return nil, errBadJSON
@@ -74,7 +74,7 @@ func membersSlow(data json.RawMessage, buf []member) ([]member, error) {
 	}
 	buf = buf[:0]
 	for k, v := range m {
-		buf = append(buf, member{key: k, raw: v})
+		buf = append(buf, member{key: []byte(k), raw: v})
 	}
 	return buf, nil
 }
@@ -146,7 +146,7 @@ func valueEnd(b []byte, i int) int {
 // get returns the raw value of the member named key.
 func get(ms []member, key string) (json.RawMessage, bool) {
 	for i := range ms {
-		if ms[i].key == key {
+		if string(ms[i].key) == key {
 			return ms[i].raw, true
 		}
 	}

@@ -3,12 +3,12 @@ package usage
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // closeLock is the advisory lock that orders ingestion and period closing: every ingest
@@ -22,59 +22,73 @@ const closeLock = 727279
 const lockClose = `SELECT pg_advisory_xact_lock_shared($1), set_config('jit', 'off', true)`
 
 // closedPeriods lists the closed periods of the subjects of a group.
-const closedPeriods = `SELECT subject, period_start, period_end FROM usage_closed_periods WHERE subject = ANY($1)`
+const closedPeriods = `SELECT subject, period_start, period_end FROM usage_closed_periods WHERE subject = ANY($1::text[])`
 
-// insertKeys claims the keys of a group (sorted, so that concurrent transactions wait on each
-// other in one order and never deadlock) and returns those that were new. ON CONFLICT waits for a
-// concurrent inserter of the same key to finish: a key not returned was stored by a committed
-// transaction, which the next statement sees.
+// insertKeys claims the keys of a group and returns those that were new. The keys come sorted
+// (and unnest yields them in array order), so concurrent transactions wait on each other in one
+// order and never deadlock. ON CONFLICT waits for a concurrent inserter of the same key to
+// finish: a key not returned was stored by a committed transaction, which the next statement sees.
 const insertKeys = `INSERT INTO usage_event_keys (key, content_hash, time)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS u (key, content_hash, time) ORDER BY key
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS u (key, content_hash, time)
 ON CONFLICT (key) DO NOTHING
 RETURNING key`
 
+// insertKeysTypes are the parameter types of insertKeys.
+var insertKeysTypes = []uint32{oidUUIDArray, oidUUIDArray, oidTimestamptzArray}
+
 // existingKeys reads the content hash stored for keys that were not new.
 const existingKeys = `SELECT key, content_hash FROM usage_event_keys WHERE key = ANY($1::uuid[])`
-
-// eventColumns are the columns of usage_events in COPY order.
-var eventColumns = []string{"time", "key", "source", "id", "subject", "type", "data", "late"}
 
 // storeGroup runs inside a group transaction: close lock, closed periods and key claims in one
 // round trip, then the stored content of the keys that were not new, a binary COPY of the new
 // events, the group's rollups and adjustments, and each batch's InTx hook in queue order. fresh
 // holds the first occurrence in the group of each key, sorted by key; repeats the later ones.
-func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group []*batch, fresh []*prepared, repeats []groupRepeat) error {
-	keys, hashes, times := make([][16]byte, len(fresh)), make([][16]byte, len(fresh)), make([]time.Time, len(fresh))
-	seen := make(map[string]bool, 1024)
-	subjects := make([]string, 0, 1024)
-	for j, p := range fresh {
+// The statements of the hot path go through pgconn with parameters encoded by hand.
+func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, sc *scratch, slot int16, group []*batch, fresh []*prepared, repeats []groupRepeat) error {
+	r := &sc.roll
+	r.reset()
+	sc.subjectOf = sc.subjectOf[:0]
+	var keys, hashes, times pgArray
+	keys.buf, hashes.buf, times.buf = sc.keys, sc.hashes, sc.times
+	keys.reset(oidUUID)
+	hashes.reset(oidUUID)
+	times.reset(oidTimestamptz)
+	for _, p := range fresh {
 		p.status = Stored
-		keys[j], hashes[j], times[j] = p.key, p.hash, p.ev.Time
-		if s := p.ev.Subject; !seen[s] {
-			seen[s] = true
-			subjects = append(subjects, s)
-		}
+		keys.uuid(p.key)
+		hashes.uuid(p.hash)
+		times.timestamptz(pgMicros(p.ev.Time))
+		sc.subjectOf = append(sc.subjectOf, r.subjects.id(p.ev.Subject))
+	}
+	subjects := pgArray{buf: sc.subjects}
+	subjects.reset(oidText)
+	for _, s := range r.subjects.names {
+		subjects.text(s)
 	}
 	for _, r := range repeats {
 		r.p.status = ""
 	}
-	b := &pgx.Batch{}
-	b.Queue(lockClose, int64(closeLock))
-	b.Queue(closedPeriods, subjects)
-	b.Queue(insertKeys, keys, hashes, times)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
+	pc := tx.Conn().PgConn()
+	b := &pgconn.Batch{}
+	b.ExecParams(lockClose, [][]byte{appendInt64(nil, closeLock)}, []uint32{oidInt8}, binaryFormats[:1], nil)
+	b.ExecParams(closedPeriods, [][]byte{subjects.bytes()}, []uint32{oidTextArray}, binaryFormats[:1], binaryFormats[:3])
+	b.ExecParams(insertKeys, [][]byte{keys.bytes(), hashes.bytes(), times.bytes()}, insertKeysTypes, binaryFormats[:3], binaryFormats[:1])
+	sc.keys, sc.hashes, sc.times, sc.subjects = keys.buf, hashes.buf, times.buf, subjects.buf
+	mrr := pc.ExecBatch(ctx, b)
+	defer mrr.Close()
+	if rr, err := nextResult(mrr, "take the close lock"); err != nil {
+		return err
+	} else if _, err := rr.Close(); err != nil {
 		return fmt.Errorf("take the close lock: %w", err)
 	}
-	if err := flagLate(br, fresh); err != nil {
+	if err := flagLate(mrr, fresh); err != nil {
 		return err
 	}
-	inserted, err := readInserted(br, len(fresh))
+	inserted, err := readInserted(mrr, len(fresh))
 	if err != nil {
 		return err
 	}
-	if err := br.Close(); err != nil {
+	if err := mrr.Close(); err != nil {
 		return fmt.Errorf("claim event keys: %w", err)
 	}
 	var existing map[Key][16]byte
@@ -84,14 +98,18 @@ func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group
 		}
 	}
 	resolveRepeats(repeats, existing)
-	if err := copyEvents(ctx, tx, fresh); err != nil {
+	if sc.copyBuf, err = copyEvents(ctx, tx, fresh, sc.copyBuf); err != nil {
 		return err
 	}
-	rb := &pgx.Batch{}
-	queueRollups(rb, slot, fresh)
-	if rb.Len() > 0 {
-		if err := tx.SendBatch(ctx, rb).Close(); err != nil {
+	r.add(fresh, sc.subjectOf)
+	if rb := (&pgconn.Batch{}); r.queue(rb, slot) {
+		if _, err := pc.ExecBatch(ctx, rb).ReadAll(); err != nil {
 			return fmt.Errorf("update rollups: %w", err)
+		}
+	}
+	if a := &r.adj; len(a.keys) > 0 {
+		if _, err := tx.Exec(ctx, insertAdjustments, a.keys, a.meters, a.subjects, a.times, a.groups, a.values, a.uniques); err != nil {
+			return fmt.Errorf("queue adjustments: %w", err)
 		}
 	}
 	for _, g := range group {
@@ -108,25 +126,38 @@ func (in *Ingester) storeGroup(ctx context.Context, tx pgx.Tx, slot int16, group
 	return nil
 }
 
-// flagLate reads the closed periods of the group's subjects from the batch results and marks
-// the new events that fall in one Late.
-func flagLate(br pgx.BatchResults, fresh []*prepared) error {
-	rows, err := br.Query()
-	if err != nil {
-		return fmt.Errorf("read closed periods: %w", err)
-	}
-	closed := map[string][][2]time.Time{}
-	for rows.Next() {
-		var s string
-		var p [2]time.Time
-		if err := rows.Scan(&s, &p[0], &p[1]); err != nil {
-			rows.Close()
-			return fmt.Errorf("read closed periods: %w", err)
+// nextResult moves mrr to the result of its next statement; what names it in errors.
+func nextResult(mrr *pgconn.MultiResultReader, what string) (*pgconn.ResultReader, error) {
+	if !mrr.NextResult() {
+		if err := mrr.Close(); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		closed[s] = append(closed[s], p)
+		return nil, fmt.Errorf("%s: no result", what)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return mrr.ResultReader(), nil
+}
+
+// flagLate reads the closed periods of the group's subjects (binary rows of subject, start, end)
+// and marks the new events that fall in one Late.
+func flagLate(mrr *pgconn.MultiResultReader, fresh []*prepared) error {
+	rr, err := nextResult(mrr, "read closed periods")
+	if err != nil {
+		return err
+	}
+	var closed map[string][][2]time.Time
+	for rr.NextRow() {
+		v := rr.Values()
+		if len(v) != 3 || len(v[1]) != 8 || len(v[2]) != 8 {
+			rr.Close()
+			return fmt.Errorf("read closed periods: unexpected row")
+		}
+		if closed == nil {
+			closed = map[string][][2]time.Time{}
+		}
+		s := string(v[0])
+		closed[s] = append(closed[s], [2]time.Time{timeOfMicros(v[1]), timeOfMicros(v[2])})
+	}
+	if _, err := rr.Close(); err != nil {
 		return fmt.Errorf("read closed periods: %w", err)
 	}
 	if len(closed) == 0 {
@@ -144,32 +175,40 @@ func flagLate(br pgx.BatchResults, fresh []*prepared) error {
 	return nil
 }
 
+// timeOfMicros decodes a binary timestamptz.
+func timeOfMicros(b []byte) time.Time {
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(b)) + pgEpochMicros).UTC()
+}
+
 // readInserted reads the keys the claim inserted; it returns nil when every one of the want keys
 // was new (the common case), else the set of new keys.
-func readInserted(br pgx.BatchResults, want int) (map[Key]struct{}, error) {
-	rows, err := br.Query()
+func readInserted(mrr *pgconn.MultiResultReader, want int) (map[Key]struct{}, error) {
+	rr, err := nextResult(mrr, "claim event keys")
 	if err != nil {
-		return nil, fmt.Errorf("claim event keys: %w", err)
+		return nil, err
 	}
-	got := make([]Key, 0, want)
-	for rows.Next() {
-		var k [16]byte
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim event keys: %w", err)
+	var set map[Key]struct{}
+	n := 0
+	for rr.NextRow() {
+		v := rr.Values()
+		if len(v) != 1 || len(v[0]) != 16 {
+			rr.Close()
+			return nil, fmt.Errorf("claim event keys: unexpected row")
 		}
-		got = append(got, k)
+		if set == nil {
+			set = make(map[Key]struct{}, want)
+		}
+		set[Key(v[0])] = struct{}{}
+		n++
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if _, err := rr.Close(); err != nil {
 		return nil, fmt.Errorf("claim event keys: %w", err)
 	}
-	if len(got) == want {
+	if n == want {
 		return nil, nil
 	}
-	set := make(map[Key]struct{}, len(got))
-	for _, k := range got {
-		set[k] = struct{}{}
+	if set == nil {
+		set = map[Key]struct{}{}
 	}
 	return set, nil
 }
@@ -216,35 +255,5 @@ func classifyExisting(ctx context.Context, tx pgx.Tx, fresh []*prepared, inserte
 	return existing, nil
 }
 
-// copyEvents writes the group's new events (stored or late) into usage_events with a binary COPY.
-func copyEvents(ctx context.Context, tx pgx.Tx, fresh []*prepared) error {
-	if !slices.ContainsFunc(fresh, func(p *prepared) bool { return p.status == Stored || p.status == Late }) {
-		return nil // all seen before: nothing to copy
-	}
-	j := 0
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, eventColumns, pgx.CopyFromFunc(func() ([]any, error) {
-		for ; j < len(fresh); j++ {
-			p := fresh[j]
-			if p.status != Stored && p.status != Late {
-				continue
-			}
-			j++
-			var data any
-			if p.ev.Data != nil {
-				data = json.RawMessage(p.ev.Data)
-			}
-			return []any{p.ev.Time, [16]byte(p.key), p.ev.Source, p.ev.ID, p.ev.Subject, p.ev.Type, data, p.status == Late}, nil
-		}
-		return nil, nil
-	}))
-	if err != nil {
-		return fmt.Errorf("copy events: %w", err)
-	}
-	return nil
-}
-
 // compareKeys orders keys as PostgreSQL orders uuids (bytewise).
 func compareKeys(a, b Key) int { return bytes.Compare(a[:], b[:]) }
-
-// hourOf truncates t to its UTC hour.
-func hourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
