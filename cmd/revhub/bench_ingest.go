@@ -20,7 +20,7 @@ func benchIngestCommand() *cli.Command {
 			&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080", Usage: "base URL of the revhub API", Sources: cli.EnvVars("REVHUB_URL")},
 			&cli.StringFlag{Name: "api-key", Usage: "API key with events:write, read and admin scopes", Sources: cli.EnvVars("REVHUB_API_KEY")},
 			&cli.DurationFlag{Name: "duration", Value: 60 * time.Second, Usage: "how long to send load"},
-			&cli.IntFlag{Name: "workers", Value: 4, Usage: "concurrent HTTP clients"},
+			&cli.IntFlag{Name: "workers", Value: 8, Usage: "concurrent HTTP clients"},
 			&cli.IntFlag{Name: "batch-size", Value: 5000, Usage: "events per request, duplicates included (at most 10000)"},
 			&cli.IntFlag{Name: "customers", Value: 1000, Usage: "distinct subjects"},
 			&cli.IntFlag{Name: "dup-per-mille", Value: 20, Usage: "events per 1000 that repeat an earlier event"},

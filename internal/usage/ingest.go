@@ -20,7 +20,7 @@ var ErrBusy = errors.New("usage ingestion is at capacity, retry later")
 
 // IngesterOptions tune an Ingester; zero values take the defaults noted on each field.
 type IngesterOptions struct {
-	MaxInFlight    int           // batches being ingested at once (bounds request bodies in memory); default 4, at most 64
+	MaxInFlight    int           // batches being ingested at once (bounds request bodies in memory); default 8, at most 64
 	Committers     int           // group transactions at once; default 2, at most MaxInFlight
 	MaxGroupEvents int           // events one group transaction takes from the queued batches (at least one batch); default 20,000
 	QueueWait      time.Duration // how long a request may wait for a slot before ErrBusy; default 250ms
@@ -52,7 +52,7 @@ type Ingester struct {
 // call Close when done with it.
 func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) (*Ingester, error) {
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = 4
+		opts.MaxInFlight = 8
 	}
 	opts.MaxInFlight = min(opts.MaxInFlight, maxRollupSlots)
 	if opts.Committers <= 0 {

@@ -29,7 +29,7 @@ type Options struct {
 	APIKey     string        // sent as a Bearer token; needs events:write, read and admin (to define the run's meters)
 	Duration   time.Duration // how long to generate load; default 60s
 	MaxEvents  uint64        // stop after this many distinct events (0: no limit)
-	Workers    int           // concurrent HTTP clients; default 4
+	Workers    int           // concurrent HTTP clients; default 8
 	BatchSize  int           // events per request including duplicates; default 5000
 	Customers  int           // distinct subjects; default 1000
 	DupShare   int           // per mille of events in a batch that repeat earlier events; default 20
@@ -68,7 +68,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Duration <= 0 {
 		o.Duration = 60 * time.Second
 	}
-	o.Workers = cmp(o.Workers, 4)
+	o.Workers = cmp(o.Workers, 8)
 	o.BatchSize = cmp(o.BatchSize, 5000)
 	o.Customers = cmp(o.Customers, 1000)
 	if o.DupShare == 0 {

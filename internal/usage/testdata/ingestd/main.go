@@ -15,6 +15,7 @@ import (
 
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/db"
+	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/usage"
 )
 
@@ -22,7 +23,7 @@ func main() {
 	url := flag.String("database-url", db.DefaultURL, "PostgreSQL URL (migrated)")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	meters := flag.String("meters", "", "meters YAML file to load")
-	inflight := flag.Int("max-inflight", 4, "batches being ingested at once")
+	inflight := flag.Int("max-inflight", 8, "batches being ingested at once")
 	conns := flag.Int("db-max-conns", 8, "pool size")
 	flag.Parse()
 	if err := run(*url, *listen, *meters, *inflight, int32(*conns)); err != nil {
@@ -34,6 +35,7 @@ func main() {
 func run(url, listen, meters string, inflight int, conns int32) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	server.TuneGC(server.DefaultGCPercent, server.DefaultMemoryLimit) // as revhub api
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pool, err := db.Open(ctx, url, db.PoolOptions{MaxConns: conns})
 	if err != nil {
