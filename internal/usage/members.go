@@ -143,9 +143,10 @@ func valueEnd(b []byte, i int) int {
 	}
 }
 
-// get returns the raw value of the member named key.
+// get returns the raw value of the member named key; of a name given twice, the last one, which
+// is the one PostgreSQL's jsonb keeps (and Readings reads back).
 func get(ms []member, key string) (json.RawMessage, bool) {
-	for i := range ms {
+	for i := len(ms) - 1; i >= 0; i-- {
 		if string(ms[i].key) == key {
 			return ms[i].raw, true
 		}
