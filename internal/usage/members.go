@@ -1,10 +1,6 @@
 package usage
 
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-)
+import "encoding/json"
 
 // member is one top-level member of an event's data object.
 type member struct {
@@ -13,60 +9,52 @@ type member struct {
 }
 
 // members lists the top-level members of a JSON object that the batch decoder already validated,
-// without allocating a map or copying values; a key written with escapes falls back to
-// encoding/json, which unescapes it.
+// without allocating a map or copying values. It walks the object with the batch scanner's
+// validating steps and leaves to encoding/json, which unescapes them, keys written with escapes
+// and whatever the scanner gives up on (nesting beyond maxScanDepth).
 func members(data json.RawMessage, buf []member) ([]member, error) {
 	buf = buf[:0]
 	if len(data) == 0 {
 		return buf, nil
 	}
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
+	sc := scanner{b: data}
+	i := sc.space(0)
+	if sc.at(i) != '{' {
 		return nil, errNotObject
 	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
+	if i = sc.space(i + 1); sc.at(i) == '}' {
 		return buf, nil
 	}
-	for i < len(data) {
-		if data[i] != '"' {
-			return nil, errBadJSON
+	for {
+		if sc.at(i) != '"' {
+			return membersSlow(data, buf)
 		}
-		end, escaped := stringEnd(data, i)
-		if end < 0 {
-			return nil, errBadJSON
-		}
-		if escaped {
+		end, flags := sc.str(i)
+		if end < 0 || flags&strEscaped != 0 {
 			return membersSlow(data, buf)
 		}
 		key := data[i+1 : end-1]
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return nil, errBadJSON
+		if i = sc.space(end); sc.at(i) != ':' {
+			return membersSlow(data, buf)
 		}
-		i = skipSpace(data, i+1)
-		vend := valueEnd(data, i)
+		i = sc.space(i + 1)
+		vend := sc.value(i, 0)
 		if vend < 0 {
-			return nil, errBadJSON
+			return membersSlow(data, buf)
 		}
 		buf = append(buf, member{key: key, raw: data[i:vend]})
-		i = skipSpace(data, vend)
-		if i >= len(data) {
-			return nil, errBadJSON
-		}
-		if data[i] == '}' {
+		switch i = sc.space(vend); sc.at(i) {
+		case ',':
+			i = sc.space(i + 1)
+		case '}':
 			return buf, nil
+		default:
+			return membersSlow(data, buf)
 		}
-		if data[i] != ',' {
-			return nil, errBadJSON
-		}
-		i = skipSpace(data, i+1)
 	}
-	return nil, errBadJSON
 }
 
-var errBadJSON = errors.New("is not valid JSON")
-
+// membersSlow is members with encoding/json; it refuses anything but a JSON object.
 func membersSlow(data json.RawMessage, buf []member) ([]member, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -77,70 +65,6 @@ func membersSlow(data json.RawMessage, buf []member) ([]member, error) {
 		buf = append(buf, member{key: []byte(k), raw: v})
 	}
 	return buf, nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index after the closing quote of the string starting at b[i], and whether
-// it holds escapes; -1 if unterminated.
-func stringEnd(b []byte, i int) (int, bool) {
-	escaped := false
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			return j + 1, escaped
-		}
-	}
-	return -1, escaped
-}
-
-// valueEnd returns the index after the JSON value starting at b[i], or -1.
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		end, _ := stringEnd(b, i)
-		return end
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, _ := stringEnd(b, j)
-				if end < 0 {
-					return -1
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	default: // number, true, false, null
-		j := i
-		for j < len(b) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(b[j])) {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
-	}
 }
 
 // get returns the raw value of the member named key; of a name given twice, the last one, which
