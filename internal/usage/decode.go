@@ -88,11 +88,11 @@ func decodeOneJSON(body []byte) (Event, error) {
 
 // finishOne checks the attributes of a single event.
 func finishOne(w wireEvent) (Event, error) {
-	evs, err := finish([]wireEvent{w})
-	if err != nil {
-		return Event{}, err
+	var e Event
+	if probs := convert(0, &w, &e, nil); len(probs) > 0 {
+		return Event{}, &InvalidError{Events: 1, Problems: probs}
 	}
-	return evs[0], nil
+	return e, nil
 }
 
 func finish(wire []wireEvent) ([]Event, error) {
@@ -210,7 +210,7 @@ func typeProblems(i int, raw json.RawMessage) []Problem {
 		return []Problem{{Index: i, Field: "event", Reason: "must be a JSON object (a CloudEvent)"}}
 	}
 	var probs []Problem
-	for _, name := range []string{"specversion", "id", "source", "type", "subject", "time", "datacontenttype"} {
+	for _, name := range attrNames[:stringAttrs] {
 		v, ok := attrs[name]
 		if !ok {
 			continue

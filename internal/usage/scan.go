@@ -36,8 +36,11 @@ const arenaChunk = 32 << 10
 // nullData is data's raw value when data is null.
 var nullData = json.RawMessage("null")
 
-// attrNames are the attributes of wireEvent, which encoding/json also matches case-insensitively.
+// attrNames are the attributes of wireEvent, which encoding/json also matches case-insensitively;
+// the first stringAttrs of them are its string attributes, in the order of scanner.last.
 var attrNames = [...]string{"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data", "data_base64"}
+
+const stringAttrs = 7
 
 // Byte classes of the scanner.
 const (
@@ -70,10 +73,10 @@ const (
 // scanner walks one body; positions are indexes into b, -1 once it gave up. The decoded events
 // share a few blocks of memory and never alias the body, which the caller may reuse.
 type scanner struct {
-	b    []byte          // the body
-	strs strings.Builder // a block holding attribute strings; a full one is replaced, never grown
-	data []byte          // a block holding data values, handed out as capped subslices
-	last [7]string       // each string attribute of the previous event, reused when it repeats
+	b    []byte              // the body
+	strs strings.Builder     // a block holding attribute strings; a full one is replaced, never grown
+	data []byte              // a block holding data values, handed out as capped subslices
+	last [stringAttrs]string // each string attribute of the previous event, reused when it repeats
 }
 
 // scanBatch decodes a JSON array of CloudEvents (body[0] is '['), converting each event as
