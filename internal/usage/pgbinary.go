@@ -26,8 +26,11 @@ const pgEpochMicros = 946_684_800 * 1_000_000
 // pgMicros is t as a binary timestamptz: microseconds since 2000-01-01 UTC, sub-microseconds
 // truncated toward the past as pgx does.
 func pgMicros(t time.Time) int64 {
-	return t.Unix()*1_000_000 + int64(t.Nanosecond())/1000 - pgEpochMicros
+	return pgMicrosOfUnix(t.Unix()) + int64(t.Nanosecond())/1000
 }
+
+// pgMicrosOfUnix is a binary timestamptz of Unix seconds.
+func pgMicrosOfUnix(sec int64) int64 { return sec*1_000_000 - pgEpochMicros }
 
 // appendInt16, appendInt32 and appendInt64 append big-endian integers, as the wire format wants.
 func appendInt16(b []byte, v int16) []byte { return binary.BigEndian.AppendUint16(b, uint16(v)) }

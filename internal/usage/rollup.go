@@ -198,12 +198,16 @@ func (r *rollups) add(fresh []*prepared, subjectOf []int32) {
 	}
 }
 
+// ranked returns k with the ranks of its meter, subject and group-by values in place of their ids.
+func (r *rollups) ranked(k rollupKey) rollupKey {
+	k.meter, k.subject, k.groups = r.meters.rank[k.meter], r.subjects.rank[k.subject], r.groups.rank[k.groups]
+	return k
+}
+
 // compareRollups orders rollup rows by meter slug, subject, hour and group-by values: the order
 // every ingest transaction writes them in, so that they never deadlock on each other's rows.
 func (r *rollups) compareRollups(a, b rollupKey) int {
-	return compareRanked(
-		rollupKey{meter: r.meters.rank[a.meter], subject: r.subjects.rank[a.subject], groups: r.groups.rank[a.groups], hour: a.hour},
-		rollupKey{meter: r.meters.rank[b.meter], subject: r.subjects.rank[b.subject], groups: r.groups.rank[b.groups], hour: b.hour})
+	return compareRanked(r.ranked(a), r.ranked(b))
 }
 
 // compareRanked is compareRollups for keys that hold ranks instead of ids.
@@ -235,9 +239,9 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 		// Sort small keys of ranks, not the accumulators.
 		r.order = r.order[:0]
 		for i := range r.accs {
-			k := r.accs[i].key
-			r.order = append(r.order, rollupKey{meter: r.meters.rank[k.meter], subject: r.subjects.rank[k.subject],
-				groups: r.groups.rank[k.groups], hour: k.hour, index: int32(i)})
+			k := r.ranked(r.accs[i].key)
+			k.index = int32(i)
+			r.order = append(r.order, k)
 		}
 		slices.SortFunc(r.order, compareRanked)
 		c := &r.cols
@@ -248,7 +252,7 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 			a := &r.accs[o.index]
 			c[0].text(r.meters.names[a.key.meter])
 			c[1].text(r.subjects.names[a.key.subject])
-			c[2].timestamptz(a.key.hour*1_000_000 - pgEpochMicros)
+			c[2].timestamptz(pgMicrosOfUnix(a.key.hour))
 			c[3].text(r.groups.names[a.key.groups])
 			c[4].int8(a.count)
 			c[5].numeric(a.sum)
@@ -299,7 +303,7 @@ func (r *rollups) queue(b *pgconn.Batch, slot int16) bool {
 			r.written.sent(row)
 			c[0].text(row.meter)
 			c[1].text(row.subject)
-			c[2].timestamptz(k.hour*1_000_000 - pgEpochMicros)
+			c[2].timestamptz(pgMicrosOfUnix(k.hour))
 			c[3].text(row.groups)
 			c[4].text(row.value)
 			n++
