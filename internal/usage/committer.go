@@ -223,10 +223,11 @@ func (in *Ingester) commitGroup(sc *scratch, group []*batch, slot int16) error {
 		if err == nil || attempt == commitAttempts {
 			break
 		}
-		if code := db.PgCode(err); code != "40P01" && code != "40001" {
+		code := db.PgCode(err)
+		if code != "40P01" && code != "40001" {
 			break
 		}
-		in.opts.Logger.Warn("usage ingest retried", "attempt", attempt, "sqlstate", db.PgCode(err), "batches", len(group))
+		in.opts.Logger.Warn("usage ingest retried", "attempt", attempt, "sqlstate", code, "batches", len(group))
 	}
 	if err != nil {
 		sc.roll.written.rolledBack()
