@@ -149,7 +149,7 @@ func flagLate(mrr *pgconn.MultiResultReader, fresh []*prepared) error {
 		v := rr.Values()
 		if len(v) != 3 || len(v[1]) != 8 || len(v[2]) != 8 {
 			rr.Close()
-			return fmt.Errorf("read closed periods: unexpected row")
+			return fmt.Errorf("read closed periods: row of %d values, want subject and 8-byte period_start and period_end", len(v))
 		}
 		if closed == nil {
 			closed = map[string][][2]time.Time{}
@@ -193,7 +193,7 @@ func readInserted(mrr *pgconn.MultiResultReader, want int) (map[Key]struct{}, er
 		v := rr.Values()
 		if len(v) != 1 || len(v[0]) != 16 {
 			rr.Close()
-			return nil, fmt.Errorf("claim event keys: unexpected row")
+			return nil, fmt.Errorf("claim event keys: row of %d values, want one 16-byte key", len(v))
 		}
 		if set == nil {
 			set = make(map[Key]struct{}, want)
