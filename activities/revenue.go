@@ -315,7 +315,7 @@ func (a *Revenue) revenueProducts(e ledger.Entry) map[string]bool {
 // billingEntry loads an invoice's finalization entry. It must exist: recognizing before it would count a
 // billing the ledger does not have (retryable: billing posts it when it finalizes the invoice).
 func (a *Revenue) billingEntry(ctx context.Context, invoiceID string) (ledger.Entry, error) {
-	key := "invoice:" + invoiceID + ":finalized"
+	key := invoice.EventKey(invoiceID, "finalized")
 	e, err := ledger.GetEntry(ctx, a.deps.Pool, key)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return ledger.Entry{}, fmt.Errorf("revenue: invoice %s is finalized but %s is not posted yet", invoiceID, key)
