@@ -53,13 +53,6 @@ func validateEntityPeriod(entity, period string) []string {
 	return probs
 }
 
-func invalidAll(probs []string) error {
-	if len(probs) == 0 {
-		return nil
-	}
-	return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
-}
-
 // DueInput asks for one page of an entity's contracts whose billing period ends in the close period.
 type DueInput struct {
 	Entity string `json:"entity"`

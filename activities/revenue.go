@@ -75,10 +75,7 @@ func (in RecognizeInput) Validate() error {
 		}
 		seen[k] = true
 	}
-	if len(ps) > 0 {
-		return permanent(ErrInvalidInput, errors.New(strings.Join(ps, "; ")))
-	}
-	return nil
+	return invalidAll(ps)
 }
 
 // CurrencyAmount is an amount in one currency.
