@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -50,13 +51,6 @@ func validateEntityPeriod(entity, period string) []string {
 		probs = append(probs, fmt.Sprintf("period: %q is not a YYYY-MM period", period))
 	}
 	return probs
-}
-
-func invalidAll(probs []string) error {
-	if len(probs) == 0 {
-		return nil
-	}
-	return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
 }
 
 // DueInput asks for one page of an entity's contracts whose billing period ends in the close period.
@@ -370,7 +364,9 @@ func (a *Close) invoicesVsLedger(ctx context.Context, entity, period string, sta
 	if err != nil {
 		return left, right, err
 	}
+	listed := make(map[string]bool, len(invs))
 	for _, inv := range invs {
+		listed[inv.ID] = true
 		if inv.Total.IsZero() {
 			continue
 		}
@@ -390,8 +386,8 @@ func (a *Close) invoicesVsLedger(ctx context.Context, entity, period string, sta
 	}
 	for _, e := range entries {
 		id, ok := finalizedInvoiceID(e.Key)
-		if !ok {
-			continue
+		if !ok || listed[id] {
+			continue // not an invoice's entry, or one of the invoices compared above
 		}
 		if _, err := invoice.Get(ctx, a.deps.Pool, id); errors.Is(err, invoice.ErrNotFound) {
 			addEntry(id, e)
@@ -451,13 +447,9 @@ func (a *Close) usageVsRated(ctx context.Context, entity string, start, end time
 			if l.Kind != string(rating.KindUsage) {
 				continue
 			}
-			var ex rating.Explanation
-			if err := json.Unmarshal(l.Explanation, &ex); err != nil || ex.Meter == "" {
+			ex, q, err := usageLine(l)
+			if err != nil || ex.Meter == "" {
 				return left, right, permanent(ErrInvalidInput, fmt.Errorf("invoice %s line %d: usage line without its meter in the explanation", inv.ID, l.No))
-			}
-			q := l.Quantity
-			if ex.Metered != nil {
-				q = *ex.Metered
 			}
 			if q.IsZero() {
 				continue
@@ -705,9 +697,9 @@ func (a *Close) RecordDecision(ctx context.Context, in DecisionInput) (DecisionO
 	if err := in.Validate(); err != nil {
 		return DecisionOutput{}, err
 	}
-	details := map[string]string{}
-	for k, v := range in.Details {
-		details[k] = v
+	details := maps.Clone(in.Details)
+	if details == nil {
+		details = map[string]string{}
 	}
 	details["key"] = in.Key
 	raw, err := json.Marshal(details)
@@ -726,7 +718,7 @@ func (a *Close) RecordDecision(ctx context.Context, in DecisionInput) (DecisionO
 		if err == nil {
 			var had map[string]string
 			_ = json.Unmarshal(stored, &had)
-			if run != in.Run || action != in.Action || actor != in.Actor || reason != in.Reason || !sameStrings(had, details) {
+			if run != in.Run || action != in.Action || actor != in.Actor || reason != in.Reason || !maps.Equal(had, details) {
 				return permanent(ErrKeyConflict, fmt.Errorf("decision %s was already recorded with other content", in.Key))
 			}
 			out.AlreadyRecorded = true
@@ -750,18 +742,6 @@ func (a *Close) RecordDecision(ctx context.Context, in DecisionInput) (DecisionO
 		return DecisionOutput{}, err
 	}
 	return out, nil
-}
-
-func sameStrings(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // ClosePeriodInput closes an entity's ledger period.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/internal/audit"
-	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
@@ -60,22 +59,9 @@ type closeEnv struct {
 
 func newCloseEnv(t *testing.T) *closeEnv {
 	t.Helper()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	for _, doc := range []string{closeMonthly, closeQuarterly} {
-		v, err := contract.ParseVersion([]byte(doc), contract.YAML)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &closeEnv{ctx: ctx, d: d, ch: ch, a: activities.New(activities.Deps{Pool: d.Pool, Chart: ch}).Close}
+	d, ch := newChartDB(t)
+	createContracts(t, d.Pool, closeMonthly, closeQuarterly)
+	return &closeEnv{ctx: context.Background(), d: d, ch: ch, a: activities.New(activities.Deps{Pool: d.Pool, Chart: ch}).Close}
 }
 
 // invoiceFor finalizes a one-line platform invoice of a contract issued on day; post also books its ledger entry.
@@ -334,13 +320,7 @@ func TestUsageVsRated(t *testing.T) {
 	for i, rated := range []string{`{"meter": "api_calls", "metered": "350", "free_units": "100", "formula": "", "clause": "", "unrounded": "2.5", "rounding": ""}`,
 		`{"meter": "api_calls", "metered": "300", "free_units": "100", "formula": "", "clause": "", "unrounded": "2", "rounding": ""}`} {
 		n := fmt.Sprint(i + 1)
-		v, err := contract.ParseVersion([]byte(fmt.Sprintf(closeUsageContract, n)), contract.YAML)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := contract.Create(ctx, e.d.Pool, v); err != nil {
-			t.Fatal(err)
-		}
+		createContracts(t, e.d.Pool, fmt.Sprintf(closeUsageContract, n))
 		start, _ := invoice.ParseDate("2026-03-01")
 		end, _ := invoice.ParseDate("2026-04-01")
 		d, err := invoice.CreateDraft(ctx, e.d.Pool, invoice.Draft{Key: "invoice:ctr_close_u" + n, Kind: invoice.KindCycle, ContractID: "ctr_close_u" + n, ContractVersion: 1,

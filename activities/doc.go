@@ -7,6 +7,7 @@ package activities
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -28,6 +29,15 @@ func permanent(typ string, err error) error {
 // invalid reports a bad Input field as a non-retryable InvalidInput error.
 func invalid(field, format string, args ...any) error {
 	return permanent(ErrInvalidInput, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+// invalidAll reports every problem of an Input ("field: reason") at once as one non-retryable
+// InvalidInput error; nil when there is none.
+func invalidAll(probs []string) error {
+	if len(probs) == 0 {
+		return nil
+	}
+	return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
 }
 
 // asPermanent turns errors of the listed kinds into non-retryable ones and leaves others retryable.

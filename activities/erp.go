@@ -80,10 +80,7 @@ func validatePeriods(entity, from, to string) error {
 	if len(probs) == 0 && from != "" && to != "" && from > to {
 		probs = append(probs, fmt.Sprintf("to_period: %s is before from_period %s", to, from))
 	}
-	if len(probs) > 0 {
-		return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
-	}
-	return nil
+	return invalidAll(probs)
 }
 
 // PostBatchOutput is what one batch posted.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -44,10 +43,7 @@ func (in ReconcileInput) Validate() error {
 	if _, err := ledger.ParsePeriod(in.Period); err != nil {
 		probs = append(probs, fmt.Sprintf("period: %q is not a YYYY-MM period", in.Period))
 	}
-	if len(probs) > 0 {
-		return permanent(ErrInvalidInput, errors.New(strings.Join(probs, "; ")))
-	}
-	return nil
+	return invalidAll(probs)
 }
 
 // ReconcileOutput is the stored result of the ledger_vs_erp check for the period.

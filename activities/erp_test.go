@@ -16,7 +16,6 @@ import (
 	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/connectors/netsuite"
 	"github.com/revhub/revhub/connectors/netsuite/fake"
-	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/money"
 	"github.com/revhub/revhub/internal/notice"
@@ -44,12 +43,7 @@ type erpEnv struct {
 
 func newERPEnv(t testing.TB, mode mappings.NetSuiteMode) *erpEnv {
 	t.Helper()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	chart := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, chart); err != nil {
-		t.Fatal(err)
-	}
+	d, chart := newChartDB(t)
 	f := fake.New(fake.Options{Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(f.Handler())
 	t.Cleanup(srv.Close)

@@ -104,14 +104,23 @@ func (a *Billing) lateUsage(ctx context.Context, q db.Querier, cy cycle, meters 
 		}
 		return keys[i].group < keys[j].group
 	})
+	type periodMeter struct {
+		start contract.Date
+		meter string
+	}
+	applied := map[periodMeter][]usage.Adjustment{} // late readings applied since, shared by the meter's groups
 	out := make([]rating.LateUsage, 0, len(keys))
 	for _, k := range keys {
 		g := groups[k]
 		metered := invoicedUsage(g.invoice, k.meter, k.group)
 		free := freeUnits(g.version, k.meter, k.group)
-		prior, err := usage.AppliedAdjustments(ctx, q, subject, k.meter, g.lu.Period.Start.Time(), g.lu.Period.End.Time())
-		if err != nil {
-			return nil, nil, err
+		pm := periodMeter{k.start, k.meter}
+		prior, read := applied[pm]
+		if !read {
+			if prior, err = usage.AppliedAdjustments(ctx, q, subject, k.meter, g.lu.Period.Start.Time(), g.lu.Period.End.Time()); err != nil {
+				return nil, nil, err
+			}
+			applied[pm] = prior
 		}
 		for _, p := range prior {
 			if grp, ok := lateGroup(g.version, k.meter, p.Groups[g.groupBy]); ok && grp == k.group {
@@ -161,17 +170,26 @@ func invoicedUsage(inv invoice.Invoice, meter, group string) decimal.Decimal {
 		if l.Kind != string(rating.KindUsage) {
 			continue
 		}
-		var ex rating.Explanation
-		if err := json.Unmarshal(l.Explanation, &ex); err != nil || ex.Meter != meter || ex.Group != group {
+		ex, q, err := usageLine(l)
+		if err != nil || ex.Meter != meter || ex.Group != group {
 			continue
-		}
-		q := l.Quantity
-		if ex.Metered != nil {
-			q = *ex.Metered
 		}
 		metered = metered.Add(q)
 	}
 	return metered
+}
+
+// usageLine returns a usage line's explanation and the quantity it metered, before free units
+// (the line's quantity when the explanation does not say).
+func usageLine(l invoice.Line) (rating.Explanation, decimal.Decimal, error) {
+	var ex rating.Explanation
+	if err := json.Unmarshal(l.Explanation, &ex); err != nil {
+		return ex, decimal.Zero, err
+	}
+	if ex.Metered != nil {
+		return ex, *ex.Metered, nil
+	}
+	return ex, l.Quantity, nil
 }
 
 // priceAdjusted reports whether inv carries a minimum-commit true-up, a credit drawdown or a

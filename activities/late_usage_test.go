@@ -7,18 +7,17 @@ import (
 	"time"
 
 	"github.com/revhub/revhub/activities"
-	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/usage"
 )
 
-const lateContract = `
-contract_id: ctr_late
+// lateTerms are the terms both late-usage contracts share: billed monthly in arrears from
+// late-us, metering api_calls.
+const lateTerms = `
 version: 1
 status: active
-customer: {external_id: cus_late, name: Late Corp}
 currency: USD
 billing_entity: late-us
 payment_provider: bank
@@ -26,6 +25,11 @@ start: 2026-09-01
 billing: {cadence: monthly, timing: in_arrears}
 meters:
   - id: api_calls
+`
+
+const lateContract = lateTerms + `
+contract_id: ctr_late
+customer: {external_id: cus_late, name: Late Corp}
 components:
   - {id: platform, product: platform, model: flat, price: {amount: "10.00"}}
   - id: api
@@ -39,18 +43,9 @@ components:
         - {from: 1000, unit_price: "0.005"}
 `
 
-const lateCommitContract = `
+const lateCommitContract = lateTerms + `
 contract_id: ctr_late_commit
-version: 1
-status: active
 customer: {external_id: cus_commit, name: Commit Corp}
-currency: USD
-billing_entity: late-us
-payment_provider: bank
-start: 2026-09-01
-billing: {cadence: monthly, timing: in_arrears}
-meters:
-  - id: api_calls
 components:
   - {id: api, product: api, model: per_unit, meter: api_calls, price: {unit_price: "0.01"}}
 commit: {amount: "100.00"}
@@ -61,18 +56,8 @@ commit: {amount: "100.00"}
 func newLateEnv(t *testing.T, doc string) (*dbtest.DB, *ledger.Chart, *usage.Ingester) {
 	t.Helper()
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion([]byte(doc), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	d, ch := newChartDB(t)
+	createContracts(t, d.Pool, doc)
 	if _, err := usage.InsertMeter(ctx, d.Pool, &usage.Meter{Slug: "api_calls", EventType: "api.call", Aggregation: usage.Count}); err != nil {
 		t.Fatal(err)
 	}

@@ -75,10 +75,7 @@ func (in RecognizeInput) Validate() error {
 		}
 		seen[k] = true
 	}
-	if len(ps) > 0 {
-		return permanent(ErrInvalidInput, errors.New(strings.Join(ps, "; ")))
-	}
-	return nil
+	return invalidAll(ps)
 }
 
 // CurrencyAmount is an amount in one currency.
@@ -315,7 +312,7 @@ func (a *Revenue) revenueProducts(e ledger.Entry) map[string]bool {
 // billingEntry loads an invoice's finalization entry. It must exist: recognizing before it would count a
 // billing the ledger does not have (retryable: billing posts it when it finalizes the invoice).
 func (a *Revenue) billingEntry(ctx context.Context, invoiceID string) (ledger.Entry, error) {
-	key := "invoice:" + invoiceID + ":finalized"
+	key := invoice.EventKey(invoiceID, "finalized")
 	e, err := ledger.GetEntry(ctx, a.deps.Pool, key)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return ledger.Entry{}, fmt.Errorf("revenue: invoice %s is finalized but %s is not posted yet", invoiceID, key)

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/revhub/revhub/activities"
-	"github.com/revhub/revhub/internal/contract"
-	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
 )
@@ -21,21 +19,11 @@ import (
 // iteration is the rerun, which finds everything already done.
 func BenchmarkRecognizeMonth(b *testing.B) {
 	ctx := context.Background()
-	d := dbtest.New(b)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		b.Fatal(err)
-	}
+	d, ch := newChartDB(b)
 	const contracts = 50
 	for c := range contracts {
 		id := fmt.Sprintf("ctr_b%03d", c)
-		v, err := contract.ParseVersion([]byte(strings.NewReplacer("ctr_rev", id, "cus_rev", "cus_"+id).Replace(revenueContract)), contract.YAML)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-			b.Fatal(err)
-		}
+		createContracts(b, d.Pool, strings.NewReplacer("ctr_rev", id, "cus_rev", "cus_"+id).Replace(revenueContract))
 		for m := 1; m <= 12; m++ {
 			start := invoice.DateOf(time.Date(2026, time.Month(m), 1, 0, 0, 0, 0, time.UTC))
 			end := invoice.DateOf(start.Time().AddDate(0, 1, 0))

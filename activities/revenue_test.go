@@ -12,7 +12,6 @@ import (
 	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/db"
-	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/invoice"
 	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/revrec"
@@ -115,18 +114,8 @@ func contractPosition(t *testing.T, q db.Querier, through string) (deferred, unb
 
 func TestRecognizeMonthAlreadyDone(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion([]byte(revenueContract), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	d, ch := newChartDB(t)
+	createContracts(t, d.Pool, revenueContract)
 	rev := activities.New(activities.Deps{Pool: d.Pool, Chart: ch}).Revenue
 	run := func(month string) activities.RecognizeOutput {
 		t.Helper()
@@ -203,29 +192,11 @@ func TestRecognizeMonthAlreadyDone(t *testing.T) {
 
 func TestRecognizeMonthRefusesContractsItCannotRecognize(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	good, err := contract.ParseVersion([]byte(revenueContract), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evergreen, err := contract.ParseVersion([]byte(strings.NewReplacer("ctr_rev", "ctr_evergreen", "end: 2027-01-01\n", "").Replace(revenueContract)), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A contract billed from another entity is not this run's business.
-	other, err := contract.ParseVersion([]byte(strings.NewReplacer("ctr_rev", "ctr_eu", "revhub-us", "revhub-eu").Replace(revenueContract)), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []contract.Version{good, evergreen, other} {
-		if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d, ch := newChartDB(t)
+	createContracts(t, d.Pool, revenueContract,
+		strings.NewReplacer("ctr_rev", "ctr_evergreen", "end: 2027-01-01\n", "").Replace(revenueContract),
+		// A contract billed from another entity is not this run's business.
+		strings.NewReplacer("ctr_rev", "ctr_eu", "revhub-us", "revhub-eu").Replace(revenueContract))
 	finalizeInvoice(t, d.Pool, ch, "rev:2026-01", day("2026-01-01"), day("2026-01-01"), day("2026-02-01"),
 		[]invoice.Line{{Kind: "recurring", ComponentID: "platform", Product: "platform", Description: "Platform January",
 			Quantity: dec("1"), Amount: dec("1000.00")}}, []ledger.Treatment{ledger.BilledInAdvance})
@@ -244,7 +215,7 @@ func TestRecognizeMonthRefusesContractsItCannotRecognize(t *testing.T) {
 	}
 
 	// Bad input names every field at once.
-	_, err = rev.RecognizeMonth(ctx, activities.RecognizeInput{Month: "2026-13", Amendments: []activities.AmendmentMethod{{ContractID: "ctr_rev", Version: 1, Method: "guess"}}})
+	_, err := rev.RecognizeMonth(ctx, activities.RecognizeInput{Month: "2026-13", Amendments: []activities.AmendmentMethod{{ContractID: "ctr_rev", Version: 1, Method: "guess"}}})
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != activities.ErrInvalidInput || !app.NonRetryable() {
 		t.Fatalf("bad input: %v", err)
@@ -261,18 +232,8 @@ func TestRecognizeMonthRefusesContractsItCannotRecognize(t *testing.T) {
 // yet holds the run back (retryable) rather than recognizing against a billing the ledger does not have.
 func TestRecognizeMonthRespectsBillingTreatments(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion([]byte(revenueContract), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	d, ch := newChartDB(t)
+	createContracts(t, d.Pool, revenueContract)
 	finalizeInvoice(t, d.Pool, ch, "rev:2026-01", day("2026-01-01"), day("2026-01-01"), day("2026-02-01"),
 		[]invoice.Line{
 			{Kind: "recurring", ComponentID: "platform", Product: "platform", Description: "Platform January", Quantity: dec("1"), Amount: dec("1000.00")},
@@ -314,22 +275,12 @@ func TestRecognizeMonthRespectsBillingTreatments(t *testing.T) {
 // once the usage is invoiced the next month, the open month's breakage is adjusted down to the true shortfall.
 func TestRecognizeMonthBreakage(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
+	d, ch := newChartDB(t)
 	doc := strings.NewReplacer(
 		"timing: in_advance", "timing: in_arrears",
 		`  - {id: platform, product: platform, model: flat, price: {amount: "1000.00"}}`+"\n", "",
 	).Replace(revenueContract) + "commit: {amount: \"500.00\"}\n"
-	v, err := contract.ParseVersion([]byte(doc), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	createContracts(t, d.Pool, doc)
 	rev := activities.New(activities.Deps{Pool: d.Pool, Chart: ch}).Revenue
 	out, err := rev.RecognizeMonth(ctx, activities.RecognizeInput{Entity: "revhub-us", Month: "2026-01"})
 	if err != nil || out.EntriesPosted != 1 || !out.Breakage[0].Amount.Equal(dec("500.00")) {
@@ -367,18 +318,8 @@ func TestRecognizeMonthBreakage(t *testing.T) {
 // later runs reuse the method recorded with the schedule.
 func TestRecognizeMonthAmendmentMethods(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.New(t)
-	ch := ledger.DefaultChart()
-	if err := ledger.SyncChart(ctx, d.Pool, ch); err != nil {
-		t.Fatal(err)
-	}
-	v1, err := contract.ParseVersion([]byte(revenueContract), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v1); err != nil {
-		t.Fatal(err)
-	}
+	d, ch := newChartDB(t)
+	v1 := createContracts(t, d.Pool, revenueContract)[0]
 	v2 := v1
 	v2.Version, v2.EffectiveFrom = 2, contract.MustDate("2026-07-01")
 	v2.Components = append([]contract.Component(nil), v1.Components...)
@@ -391,7 +332,7 @@ func TestRecognizeMonthAmendmentMethods(t *testing.T) {
 		return rev.RecognizeMonth(ctx, activities.RecognizeInput{Entity: "revhub-us", Month: "2026-01", Amendments: ams})
 	}
 
-	_, err = recognize()
+	_, err := recognize()
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != activities.ErrInvalidContract || !strings.Contains(err.Error(), "no accounting method chosen for amendment version 2") {
 		t.Fatalf("without a method: %v", err)

@@ -50,15 +50,9 @@ func TestBillingCycleWaitsForGraceThenInvoicesAndCollects(t *testing.T) {
 	env.OnActivity(col.ChargeInvoice, mock.Anything, activities.ChargeInput{InvoiceID: "inv_1", Attempt: 1, Provider: "stripe", PaymentMethod: "pm_card_visa"}).
 		Return(activities.ChargeOutput{Status: activities.ChargeSucceeded}, nil).Once()
 	env.ExecuteWorkflow(BillingCycle, BillingCycleInput{ContractID: "ctr_1", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01", Grace: 3 * time.Hour})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
+	st := workflowResult[BillingCycleState](t, env)
 	if want := time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC); closedAt.Before(want) {
 		t.Fatalf("usage closed at %s, before the end of the grace window %s", *closedAt, want)
-	}
-	var st BillingCycleState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
 	}
 	if st.Number != "INV-US-000001" || st.Payment != CollectPaid || st.Collection != "" {
 		t.Fatalf("paid on the first charge, no Collect child expected: state = %+v", st)
@@ -78,13 +72,7 @@ func TestBillingCycleWritesBackToTheDeal(t *testing.T) {
 	env.OnActivity(crm.WriteBack, mock.Anything, activities.DealWriteBackInput{ContractID: "ctr_sf_0065g00000acme1AAA"}).
 		Return(activities.DealWriteBackOutput{OpportunityID: "0065g00000acme1AAA", Written: true}, nil).Once()
 	env.ExecuteWorkflow(BillingCycle, BillingCycleInput{ContractID: "ctr_sf_0065g00000acme1AAA", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var st BillingCycleState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
+	st := workflowResult[BillingCycleState](t, env)
 	if st.Steps[len(st.Steps)-1].State != StepSkipped || st.Collection != "" {
 		t.Fatalf("zero invoice: %+v", st)
 	}
@@ -116,13 +104,7 @@ func TestBillingCycleHandsOutstandingMoneyToCollect(t *testing.T) {
 			}).Once()
 			in := BillingCycleInput{ContractID: "ctr_1", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"}
 			env.ExecuteWorkflow(BillingCycle, in)
-			if err := env.GetWorkflowError(); err != nil {
-				t.Fatal(err)
-			}
-			var st BillingCycleState
-			if err := env.GetWorkflowResult(&st); err != nil {
-				t.Fatal(err)
-			}
+			st := workflowResult[BillingCycleState](t, env)
 			if st.Collection != CollectID("inv_1") || st.Payment != "" || got == nil {
 				t.Fatalf("state = %+v, collect input %+v", st, got)
 			}

@@ -82,17 +82,7 @@ func billingOK(env *testsuite.TestWorkflowEnvironment) *[]string {
 
 func closeResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) CloseState {
 	t.Helper()
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("close did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("close failed: %v", err)
-	}
-	var st CloseState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return workflowResult[CloseState](t, env)
 }
 
 func queryClose(t *testing.T, env *testsuite.TestWorkflowEnvironment) CloseState {

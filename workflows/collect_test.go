@@ -29,7 +29,8 @@ func collectInput(provider string) CollectInput {
 		Dunning: []time.Duration{24 * time.Hour, 72 * time.Hour}}
 }
 
-func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) CollectState {
+// workflowResult is the result of a workflow that completed without error.
+func workflowResult[T any](t *testing.T, env *testsuite.TestWorkflowEnvironment) T {
 	t.Helper()
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -37,11 +38,16 @@ func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) CollectState {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow error: %v", err)
 	}
-	var st CollectState
+	var st T
 	if err := env.GetWorkflowResult(&st); err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) CollectState {
+	t.Helper()
+	return workflowResult[CollectState](t, env)
 }
 
 func TestCollectPaysOnFirstAttempt(t *testing.T) {

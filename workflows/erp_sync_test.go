@@ -27,17 +27,7 @@ func newERPEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 
 func erpResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) ERPSyncState {
 	t.Helper()
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var st ERPSyncState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return workflowResult[ERPSyncState](t, env)
 }
 
 func TestERPSyncPostsInBatchesThenReconcilesEachPeriod(t *testing.T) {

@@ -3,6 +3,8 @@ package chaosclose
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,7 +21,7 @@ func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  worker SIGKILLs  %d\n", len(r.Kills))
 	for i, k := range r.Kills {
 		var at []string
-		for _, e := range sortedKeys(k.Steps) {
+		for _, e := range slices.Sorted(maps.Keys(k.Steps)) {
 			at = append(at, e+"="+k.Steps[e])
 		}
 		if len(at) == 0 {

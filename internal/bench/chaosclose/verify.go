@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -235,12 +235,12 @@ func Verify(r *Report, o *Observed, wantKills int) []string {
 		}
 		series[inv.Number[:i]] = append(series[inv.Number[:i]], n)
 	}
-	for _, k := range sortedKeys(perCycle) {
+	for _, k := range slices.Sorted(maps.Keys(perCycle)) {
 		if perCycle[k] != 1 {
 			diff("contract cycle %s: %d invoices, want 1", k, perCycle[k])
 		}
 	}
-	for _, k := range sortedKeys(series) {
+	for _, k := range slices.Sorted(maps.Keys(series)) {
 		ns := series[k]
 		slices.Sort(ns)
 		for i, n := range ns {
@@ -329,12 +329,12 @@ func Verify(r *Report, o *Observed, wantKills int) []string {
 			diff("payment %s: no ledger entry", p.Key)
 		}
 	}
-	for _, inv := range sortedKeys(o.StripeCreates) {
+	for _, inv := range slices.Sorted(maps.Keys(o.StripeCreates)) {
 		if !charged[inv] {
 			diff("stripe executed %d charges for %q, which has no succeeded payment", o.StripeCreates[inv], inv)
 		}
 	}
-	for _, inv := range sortedKeys(o.PayPalOrders) {
+	for _, inv := range slices.Sorted(maps.Keys(o.PayPalOrders)) {
 		if !charged[inv] {
 			diff("paypal executed %d orders for %q, which has no succeeded payment", o.PayPalOrders[inv], inv)
 		}
@@ -344,7 +344,7 @@ func Verify(r *Report, o *Observed, wantKills int) []string {
 	for _, k := range o.Unbalanced {
 		diff("ledger entry %s does not balance", k)
 	}
-	for _, k := range sortedKeys(o.LedgerEntries) {
+	for _, k := range slices.Sorted(maps.Keys(o.LedgerEntries)) {
 		ext, ok := o.ERPPosted[k]
 		if !ok {
 			if o.LedgerEntries[k] <= r.Period { // later, still open periods go with the next scheduled sync
@@ -360,7 +360,7 @@ func Verify(r *Report, o *Observed, wantKills int) []string {
 	for _, ext := range o.ERPPosted {
 		posted[ext] = true
 	}
-	for _, ext := range sortedKeys(o.NetSuiteJournals) {
+	for _, ext := range slices.Sorted(maps.Keys(o.NetSuiteJournals)) {
 		if !posted[ext] {
 			diff("NetSuite journal entry %s matches no ledger entry", ext)
 		}
@@ -414,13 +414,4 @@ func getJSON(ctx context.Context, u string, v any) error {
 		return fmt.Errorf("observe %s: %w", u, err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

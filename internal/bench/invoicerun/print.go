@@ -3,7 +3,8 @@ package invoicerun
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -19,9 +20,9 @@ func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "invoices/s        %.1f (invoiced and collected)\n", r.InvoicesPerS)
 	fmt.Fprintf(w, "latency           p50 %s, p99 %s, max %s (BillingCycle start to the invoice collected)\n",
 		r.LatencyP50.Round(time.Millisecond), r.LatencyP99.Round(time.Millisecond), r.LatencyMax.Round(time.Millisecond))
-	for _, wf := range sortedKeysOf(r.Workflows) {
+	for _, wf := range slices.Sorted(maps.Keys(r.Workflows)) {
 		fmt.Fprintf(w, "workflows         %s:", wf)
-		for _, st := range sortedKeys(r.Workflows[wf]) {
+		for _, st := range slices.Sorted(maps.Keys(r.Workflows[wf])) {
 			fmt.Fprintf(w, " %d %s", r.Workflows[wf][st], st)
 		}
 		fmt.Fprintln(w)
@@ -31,7 +32,7 @@ func Print(w io.Writer, r *Report) {
 		total += n
 	}
 	fmt.Fprintf(w, "activities        %d executions (%d returned an error and were retried)\n", total, r.ActivityFails)
-	for _, a := range sortedKeys(r.Activities) {
+	for _, a := range slices.Sorted(maps.Keys(r.Activities)) {
 		fmt.Fprintf(w, "                  %-18s %6d  mean %s\n", a, r.Activities[a], r.ActivityMean[a].Round(100*time.Microsecond))
 	}
 	if r.PeakRSS > 0 {
@@ -57,13 +58,4 @@ func Print(w io.Writer, r *Report) {
 		}
 		fmt.Fprintf(w, "                  %s\n", d)
 	}
-}
-
-func sortedKeysOf(m map[string]map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

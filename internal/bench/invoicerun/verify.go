@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/jackc/pgx/v5"
@@ -317,7 +319,7 @@ func Compare(plans []Planned, o *Observed, checkWorkflows bool) *Verification {
 	if checkWorkflows {
 		for _, wf := range []string{workflowBilling, workflowCollect} {
 			byStatus := o.Workflows[wf]
-			for _, st := range sortedKeys(byStatus) {
+			for _, st := range slices.Sorted(maps.Keys(byStatus)) {
 				if st != "Completed" && byStatus[st] > 0 {
 					diff("workflows: %d %s ended %s", byStatus[st], wf, st)
 				}
@@ -344,14 +346,5 @@ func currencies(ms ...map[money.Currency]decimal.Decimal) []money.Currency {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
