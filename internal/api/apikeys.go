@@ -118,12 +118,18 @@ func (req createKeyRequest) validate(now time.Time) error {
 	return invalid(details)
 }
 
-// invalid turns a list of problems into one 400 naming each, or nil.
+// invalid turns a list of problems of the request body into one 400 naming each, or nil.
 func invalid(details []ErrorDetail) error {
 	if len(details) == 0 {
 		return nil
 	}
-	e := Errorf(http.StatusBadRequest, "invalid_field", details[0].Field, "%s", details[0].Reason)
+	return invalidError("invalid_field", details)
+}
+
+// invalidError is one 400 for at least one problem: the first names the field (and gives the
+// reason, or the count when there are more), every one is in details.
+func invalidError(code string, details []ErrorDetail) *Error {
+	e := Errorf(http.StatusBadRequest, code, details[0].Field, "%s", details[0].Reason)
 	if len(details) > 1 {
 		e.Reason = fmt.Sprintf("%d fields are invalid (see details)", len(details))
 	}
