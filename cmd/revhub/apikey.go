@@ -27,7 +27,13 @@ func apikeyCommand() *cli.Command {
 			return action(ctx, cmd, pool)
 		}
 	}
-	actor := &cli.StringFlag{Name: "actor", Value: "cli", Usage: "who is acting, for the audit log", Sources: cli.EnvVars("REVHUB_ACTOR", "USER")}
+	// audit are the flags of a change's audit record: who acts and why (required for revoke and rotate).
+	auditFlags := func(reasonRequired bool) []cli.Flag {
+		return []cli.Flag{
+			&cli.StringFlag{Name: "actor", Value: "cli", Usage: "who is acting, for the audit log", Sources: cli.EnvVars("REVHUB_ACTOR", "USER")},
+			&cli.StringFlag{Name: "reason", Required: reasonRequired, Usage: "why, for the audit log"},
+		}
+	}
 	return &cli.Command{
 		Name:  "apikey",
 		Usage: "create, list, rotate and revoke API keys (the secret is shown once, only its hash is stored)",
@@ -35,13 +41,12 @@ func apikeyCommand() *cli.Command {
 			{
 				Name:  "create",
 				Usage: "create a key and print its secret once",
-				Flags: append(databaseFlags(),
+				Flags: concat(databaseFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "name", Required: true, Usage: "what the key is for, e.g. usage-sender-prod"},
 					&cli.StringFlag{Name: "scopes", Value: "read", Usage: "comma-separated scopes: " + strings.Join(apikey.KnownScopes, ", ")},
 					&cli.IntFlag{Name: "rate-limit", Value: 0, Usage: "requests per second allowed for this key (0: unlimited)"},
 					&cli.DurationFlag{Name: "expires-in", Usage: "key lifetime (0: never expires)"},
-					&cli.StringFlag{Name: "reason", Usage: "why, for the audit log"},
-					actor),
+				}, auditFlags(false)),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					var exp *time.Time
 					if d := cmd.Duration("expires-in"); d > 0 {
@@ -95,7 +100,7 @@ func apikeyCommand() *cli.Command {
 				Name:      "revoke",
 				Usage:     "revoke a key now",
 				ArgsUsage: "KEY_ID",
-				Flags:     append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"}),
+				Flags:     concat(databaseFlags(), auditFlags(true)),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {
@@ -114,8 +119,8 @@ func apikeyCommand() *cli.Command {
 				Name:      "rotate",
 				Usage:     "create a replacement key and revoke the old one after a grace period",
 				ArgsUsage: "KEY_ID",
-				Flags: append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"},
-					&cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}),
+				Flags: concat(databaseFlags(), auditFlags(true),
+					[]cli.Flag{&cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}}),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {

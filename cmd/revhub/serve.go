@@ -247,11 +247,9 @@ func devCommand() *cli.Command {
 		Description: "Starts (or reuses, if one already listens) `temporal server start-dev` and stripe-mock as child\n" +
 			"processes, migrates PostgreSQL, runs the fakes, worker and API in this process, seeds demo deals and\n" +
 			"prints where each one listens. Ctrl-C stops all of them.",
-		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), childToolFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join(".revhub", "dev"), Usage: "state of the dev stack: Temporal's SQLite file, child logs, the dev API key", Sources: cli.EnvVars("REVHUB_DEV_DATA_DIR")},
 			&cli.IntFlag{Name: "temporal-ui-port", Value: 8233, Usage: "Temporal Web UI port", Sources: cli.EnvVars("REVHUB_TEMPORAL_UI_PORT")},
-			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
-			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
 			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (loopback only)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
 			&cli.IntFlag{Name: "stripe-port", Value: 8704, Usage: "port of the stateful Stripe layer in front of stripe-mock (idempotency replay, signed webhooks)", Sources: cli.EnvVars("REVHUB_FAKE_STRIPE_PORT")},
 			&cli.StringFlag{Name: "fakes-host", Value: "127.0.0.1", Usage: "address the fake Salesforce, NetSuite and PayPal servers bind to", Sources: cli.EnvVars("REVHUB_FAKES_HOST")},
