@@ -7,12 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 
 	"github.com/revhub/revhub/internal/apikey"
-	"github.com/revhub/revhub/internal/audit"
 	"github.com/revhub/revhub/internal/db"
 )
 
@@ -57,16 +55,7 @@ func apikeyCommand() *cli.Command {
 					for i := range scopes {
 						scopes[i] = strings.TrimSpace(scopes[i])
 					}
-					var c apikey.Created
-					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						var err error
-						if c, err = apikey.Create(ctx, tx, cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp); err != nil {
-							return err
-						}
-						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.create", c.Key.ID, cmd.String("reason"),
-							map[string]any{"name": c.Key.Name, "scopes": c.Key.Scopes, "rate_limit": c.Key.RateLimit, "expires_at": c.Key.ExpiresAt})
-						return err
-					})
+					c, err := apikey.CreateAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp)
 					if err != nil {
 						return err
 					}
@@ -106,13 +95,8 @@ func apikeyCommand() *cli.Command {
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					return db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						if err := apikey.Revoke(ctx, tx, id, time.Now()); err != nil {
-							return err
-						}
-						_, err := audit.Record(ctx, tx, cmd.String("actor"), "apikey.revoke", id, cmd.String("reason"), nil)
-						return err
-					})
+					_, err := apikey.RevokeAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), id, time.Now())
+					return err
 				}),
 			},
 			{
@@ -126,20 +110,12 @@ func apikeyCommand() *cli.Command {
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					var c apikey.Created
-					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						var err error
-						if c, err = apikey.Rotate(ctx, tx, id, time.Now(), cmd.Duration("grace")); err != nil {
-							return err
-						}
-						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.rotate", id, cmd.String("reason"),
-							map[string]any{"new_key": c.Key.ID, "grace_seconds": int64(cmd.Duration("grace") / time.Second)})
-						return err
-					})
+					now, grace := time.Now(), cmd.Duration("grace")
+					c, err := apikey.RotateAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), id, now, grace)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.Root().ErrWriter, "created %s replacing %s (old key works until %s); the secret below is shown only once\n", c.Key.ID, id, time.Now().Add(cmd.Duration("grace")).Format(time.RFC3339))
+					fmt.Fprintf(cmd.Root().ErrWriter, "created %s replacing %s (old key works until %s); the secret below is shown only once\n", c.Key.ID, id, now.Add(grace).Format(time.RFC3339))
 					fmt.Fprintln(cmd.Root().Writer, c.Secret)
 					return nil
 				}),
