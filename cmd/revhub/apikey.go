@@ -7,12 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 
 	"github.com/revhub/revhub/internal/apikey"
-	"github.com/revhub/revhub/internal/audit"
 	"github.com/revhub/revhub/internal/db"
 )
 
@@ -27,7 +25,13 @@ func apikeyCommand() *cli.Command {
 			return action(ctx, cmd, pool)
 		}
 	}
-	actor := &cli.StringFlag{Name: "actor", Value: "cli", Usage: "who is acting, for the audit log", Sources: cli.EnvVars("REVHUB_ACTOR", "USER")}
+	// audit are the flags of a change's audit record: who acts and why (required for revoke and rotate).
+	auditFlags := func(reasonRequired bool) []cli.Flag {
+		return []cli.Flag{
+			&cli.StringFlag{Name: "actor", Value: "cli", Usage: "who is acting, for the audit log", Sources: cli.EnvVars("REVHUB_ACTOR", "USER")},
+			&cli.StringFlag{Name: "reason", Required: reasonRequired, Usage: "why, for the audit log"},
+		}
+	}
 	return &cli.Command{
 		Name:  "apikey",
 		Usage: "create, list, rotate and revoke API keys (the secret is shown once, only its hash is stored)",
@@ -35,13 +39,12 @@ func apikeyCommand() *cli.Command {
 			{
 				Name:  "create",
 				Usage: "create a key and print its secret once",
-				Flags: append(databaseFlags(),
+				Flags: concat(databaseFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "name", Required: true, Usage: "what the key is for, e.g. usage-sender-prod"},
 					&cli.StringFlag{Name: "scopes", Value: "read", Usage: "comma-separated scopes: " + strings.Join(apikey.KnownScopes, ", ")},
 					&cli.IntFlag{Name: "rate-limit", Value: 0, Usage: "requests per second allowed for this key (0: unlimited)"},
 					&cli.DurationFlag{Name: "expires-in", Usage: "key lifetime (0: never expires)"},
-					&cli.StringFlag{Name: "reason", Usage: "why, for the audit log"},
-					actor),
+				}, auditFlags(false)),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					var exp *time.Time
 					if d := cmd.Duration("expires-in"); d > 0 {
@@ -52,16 +55,7 @@ func apikeyCommand() *cli.Command {
 					for i := range scopes {
 						scopes[i] = strings.TrimSpace(scopes[i])
 					}
-					var c apikey.Created
-					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						var err error
-						if c, err = apikey.Create(ctx, tx, cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp); err != nil {
-							return err
-						}
-						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.create", c.Key.ID, cmd.String("reason"),
-							map[string]any{"name": c.Key.Name, "scopes": c.Key.Scopes, "rate_limit": c.Key.RateLimit, "expires_at": c.Key.ExpiresAt})
-						return err
-					})
+					c, err := apikey.CreateAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), cmd.String("name"), scopes, int(cmd.Int("rate-limit")), exp)
 					if err != nil {
 						return err
 					}
@@ -95,46 +89,33 @@ func apikeyCommand() *cli.Command {
 				Name:      "revoke",
 				Usage:     "revoke a key now",
 				ArgsUsage: "KEY_ID",
-				Flags:     append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"}),
+				Flags:     concat(databaseFlags(), auditFlags(true)),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					return db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						if err := apikey.Revoke(ctx, tx, id, time.Now()); err != nil {
-							return err
-						}
-						_, err := audit.Record(ctx, tx, cmd.String("actor"), "apikey.revoke", id, cmd.String("reason"), nil)
-						return err
-					})
+					_, err := apikey.RevokeAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), id, time.Now())
+					return err
 				}),
 			},
 			{
 				Name:      "rotate",
 				Usage:     "create a replacement key and revoke the old one after a grace period",
 				ArgsUsage: "KEY_ID",
-				Flags: append(databaseFlags(), actor, &cli.StringFlag{Name: "reason", Required: true, Usage: "why, for the audit log"},
-					&cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}),
+				Flags: concat(databaseFlags(), auditFlags(true),
+					[]cli.Flag{&cli.DurationFlag{Name: "grace", Value: 24 * time.Hour, Usage: "how long the old key keeps working"}}),
 				Action: withDB(func(ctx context.Context, cmd *cli.Command, pool *pgxpool.Pool) error {
 					id := cmd.Args().First()
 					if id == "" {
 						return fmt.Errorf("KEY_ID: required")
 					}
-					var c apikey.Created
-					err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
-						var err error
-						if c, err = apikey.Rotate(ctx, tx, id, time.Now(), cmd.Duration("grace")); err != nil {
-							return err
-						}
-						_, err = audit.Record(ctx, tx, cmd.String("actor"), "apikey.rotate", id, cmd.String("reason"),
-							map[string]any{"new_key": c.Key.ID, "grace_seconds": int64(cmd.Duration("grace") / time.Second)})
-						return err
-					})
+					now, grace := time.Now(), cmd.Duration("grace")
+					c, err := apikey.RotateAudited(ctx, pool, cmd.String("actor"), cmd.String("reason"), id, now, grace)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.Root().ErrWriter, "created %s replacing %s (old key works until %s); the secret below is shown only once\n", c.Key.ID, id, time.Now().Add(cmd.Duration("grace")).Format(time.RFC3339))
+					fmt.Fprintf(cmd.Root().ErrWriter, "created %s replacing %s (old key works until %s); the secret below is shown only once\n", c.Key.ID, id, now.Add(grace).Format(time.RFC3339))
 					fmt.Fprintln(cmd.Root().Writer, c.Secret)
 					return nil
 				}),

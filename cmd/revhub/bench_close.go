@@ -27,7 +27,7 @@ func benchCloseCommand() *cli.Command {
 			"requests with 429 or 5xx. At the end: each close done and green, every reconciliation green, one invoice per\n" +
 			"contract and period with gap-free numbers, one charge per invoice at the provider, every ledger entry balanced\n" +
 			"and posted to NetSuite exactly once. Exits non-zero on any difference.",
-		Flags: concat(logFlags(), []cli.Flag{
+		Flags: concat(logFlags(), childToolFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "chaos", Usage: "kill the worker and inject provider faults during the close"},
 			&cli.IntFlag{Name: "kills", Value: 5, Usage: "worker SIGKILLs during the close (with --chaos)"},
 			&cli.FloatFlag{Name: "fault-rate", Value: 0.10, Usage: "share of fake provider requests answered 429 or 5xx (with --chaos)"},
@@ -39,8 +39,6 @@ func benchCloseCommand() *cli.Command {
 			&cli.StringFlag{Name: flagDatabaseURL, Value: db.DefaultURL, Usage: "PostgreSQL server; the run uses a new database revhub_close_<time> on it", Sources: cli.EnvVars("REVHUB_BENCH_DATABASE_URL")},
 			&cli.BoolFlag{Name: "keep-database", Usage: "keep the run's database afterwards (it is dropped by default)"},
 			&cli.StringFlag{Name: "data-dir", Usage: "keep the stack's state and logs (worker.log, temporal.log) here (default: a temporary directory, removed)"},
-			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
-			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
 		}),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,10 +21,7 @@ func TestChaosClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	d := dbtest.New(t)
-	bin := filepath.Join(t.TempDir(), "revhub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := revhubBinary(t)
 	rep, err := chaosclose.Run(ctx, chaosclose.Options{
 		DatabaseURL: d.URL, Binary: bin, Chaos: true, Seed: 20261124, ExtraDeals: 5,
 		Timeout: 10 * time.Minute, DataDir: t.TempDir(),

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,7 +18,6 @@ import (
 	"github.com/revhub/revhub/activities"
 	stfake "github.com/revhub/revhub/connectors/stripe/fake"
 	"github.com/revhub/revhub/internal/api"
-	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/devhub"
 	"github.com/revhub/revhub/internal/invoice"
@@ -31,34 +26,8 @@ import (
 	"github.com/revhub/revhub/internal/payment/gateway"
 	"github.com/revhub/revhub/internal/server"
 	"github.com/revhub/revhub/internal/temporaltest"
-	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/workflows"
 )
-
-const e2eContract = `
-contract_id: ctr_e2e
-version: 1
-status: active
-customer: {external_id: cus_e2e, name: E2E Corp}
-currency: USD
-billing_entity: US
-payment_provider: stripe
-payment_method: pm_card_visa
-start: 2026-09-01
-billing: {cadence: monthly, timing: in_arrears}
-meters:
-  - id: api_calls
-components:
-  - id: platform
-    product: platform
-    model: flat
-    price: {amount: "100.00"}
-  - id: calls
-    product: api
-    model: per_unit
-    meter: api_calls
-    price: {unit_price: "0.015"}
-`
 
 // TestBillingCycleExactlyOnceUnderWorkerCrash: a contract is rated, invoiced and collected through
 // Stripe (stripe-mock behind the stateful layer); the worker process is SIGKILLed while the charge
@@ -71,30 +40,9 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	tc := temporaltest.Client(t)
 	tq := temporaltest.TaskQueue(t)
 
-	// Usage: 1,234 API calls in October.
-	if _, err := usage.InsertMeter(ctx, d.Pool, &usage.Meter{Slug: "api_calls", EventType: "api.call", Aggregation: usage.Count}); err != nil {
-		t.Fatal(err)
-	}
-	ing, err := usage.NewIngester(ctx, d.Pool, usage.IngesterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ing.Close)
-	var events []usage.Event
-	for i := range 1234 {
-		events = append(events, usage.Event{ID: fmt.Sprintf("e%d", i), Source: "gw", SpecVersion: "1.0", Type: "api.call", Subject: "cus_e2e",
-			Time: time.Date(2026, 10, 1+i%30, 12, 0, 0, 0, time.UTC)})
-	}
-	if _, err := ing.Ingest(ctx, events, usage.IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion([]byte(e2eContract), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	// Usage: 1,234 API calls in October at 0.015.
+	seedBilling(ctx, t, d.Pool, billingFixture{ContractID: "ctr_e2e", Customer: "cus_e2e", CustomerName: "E2E Corp",
+		Meter: "api_calls", EventType: "api.call", UnitPrice: "0.015", Events: 1234})
 
 	// Stripe: stripe-mock behind the stateful layer; the first charge kills the worker mid-call.
 	mock, err := stfake.StartMock(ctx, stfake.MockOptions{})
@@ -114,11 +62,7 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 	}))
 	defer stripeSrv.Close()
 
-	bin := filepath.Join(t.TempDir(), "revhub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	w = &devhub.WorkerProcess{Binary: bin,
+	w = &devhub.WorkerProcess{Binary: revhubBinary(t),
 		Args: []string{"worker", "--database-url", d.URL, "--temporal-address", temporaltest.Address(t), "--task-queue", tq,
 			"--stripe-base-url", stripeSrv.URL, "--log-level", "error"},
 		Env: []string{"REVHUB_STRIPE_API_KEY=sk_test_e2e", "REVHUB_STRIPE_WEBHOOK_SECRET=whsec_e2e"}}
@@ -219,15 +163,7 @@ func replayRecorded(t *testing.T, tc client.Client, ids ...string) {
 	rep.RegisterWorkflow(workflows.BillingCycle)
 	rep.RegisterWorkflow(workflows.Collect)
 	for _, id := range ids {
-		hist := &historypb.History{}
-		it := tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			hist.Events = append(hist.Events, ev)
-		}
+		hist := workflowHistory(ctx, t, tc, id)
 		if err := rep.ReplayWorkflowHistory(nil, hist); err != nil {
 			t.Errorf("replay %s: %v", id, err)
 		}

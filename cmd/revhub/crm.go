@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
@@ -25,13 +24,9 @@ func salesforceFlags() []cli.Flag {
 }
 
 // salesforceClient builds the CRM client, or nil when no login URL is configured.
-func salesforceClient(cmd *cli.Command, log *slog.Logger) (*salesforce.RESTClient, error) {
+func salesforceClient(cmd *cli.Command, log *slog.Logger, secrets config.Secrets) (*salesforce.RESTClient, error) {
 	if cmd.String("salesforce-login-url") == "" {
 		return nil, nil
-	}
-	secrets, err := config.LoadSecrets(os.Getenv)
-	if err != nil {
-		return nil, err
 	}
 	c, err := salesforce.New(salesforce.Config{
 		LoginURL: cmd.String("salesforce-login-url"), ClientID: cmd.String("salesforce-client-id"),
@@ -45,11 +40,7 @@ func salesforceClient(cmd *cli.Command, log *slog.Logger) (*salesforce.RESTClien
 }
 
 // salesforceVerifier verifies deal push notifications, or is nil when no secret is configured.
-func salesforceVerifier(pool *pgxpool.Pool) (*salesforce.Verifier, error) {
-	secrets, err := config.LoadSecrets(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
+func salesforceVerifier(pool *pgxpool.Pool, secrets config.Secrets) (*salesforce.Verifier, error) {
 	if secrets.SalesforceNotifySecret == "" {
 		return nil, nil
 	}

@@ -35,10 +35,7 @@ func TestDevStackUpAndDown(t *testing.T) {
 		t.Fatalf("temporal CLI: %v (scripts/setup.sh installs it)", err)
 	}
 	d := dbtest.NewEmpty(t)
-	bin := filepath.Join(t.TempDir(), "revhub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := revhubBinary(t)
 	tport, uiport, apiport, smport := freePort(t), freePort(t), freePort(t), freePort(t)
 	sf, ns, pp, st := freePort(t), freePort(t), freePort(t), freePort(t)
 	dataDir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/revhub/revhub/connectors/netsuite"
 	"github.com/revhub/revhub/internal/config"
+	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/mappings"
 )
 
@@ -27,14 +28,11 @@ func netsuiteFlags() []cli.Flag {
 	}
 }
 
-// netsuiteClient builds the ERP client and its mapping, or nils when no account is configured.
-func netsuiteClient(cmd *cli.Command, log *slog.Logger) (*netsuite.Client, *mappings.NetSuiteConfig, error) {
+// netsuiteClient builds the ERP client and its mapping (checked against the default chart of
+// accounts), or nils when no account is configured.
+func netsuiteClient(cmd *cli.Command, log *slog.Logger, secrets config.Secrets) (*netsuite.Client, *mappings.NetSuiteConfig, error) {
 	if cmd.String("netsuite-account-id") == "" {
 		return nil, nil, nil
-	}
-	secrets, err := config.LoadSecrets(os.Getenv)
-	if err != nil {
-		return nil, nil, err
 	}
 	path := cmd.String("netsuite-mapping")
 	if path == "" {
@@ -46,6 +44,9 @@ func netsuiteClient(cmd *cli.Command, log *slog.Logger) (*netsuite.Client, *mapp
 	}
 	m, err := mappings.ParseNetSuiteConfig(raw)
 	if err != nil {
+		return nil, nil, fmt.Errorf("--netsuite-mapping %s: %w", path, err)
+	}
+	if err := m.Validate(ledger.DefaultChart()); err != nil {
 		return nil, nil, fmt.Errorf("--netsuite-mapping %s: %w", path, err)
 	}
 	c, err := netsuite.New(netsuite.Config{

@@ -61,6 +61,14 @@ func logFlags() []cli.Flag {
 	}
 }
 
+// childToolFlags locate the programs a local stack runs as child processes (dev, bench close).
+func childToolFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
+		&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
+	}
+}
+
 func concat(groups ...[]cli.Flag) []cli.Flag {
 	var out []cli.Flag
 	for _, g := range groups {

@@ -31,12 +31,8 @@ func paymentFlags() []cli.Flag {
 	}
 }
 
-// paymentGatewayConfig reads paymentFlags and the payment secrets.
-func paymentGatewayConfig(cmd *cli.Command) (gateway.Config, error) {
-	secrets, err := config.LoadSecrets(os.Getenv)
-	if err != nil {
-		return gateway.Config{}, err
-	}
+// paymentGatewayConfig reads paymentFlags and takes the payment secrets.
+func paymentGatewayConfig(cmd *cli.Command, secrets config.Secrets) (gateway.Config, error) {
 	fb, err := gateway.ParseFallbacks(cmd.String("payment-fallbacks"))
 	if err != nil {
 		return gateway.Config{}, fmt.Errorf("--payment-fallbacks: %w", err)
@@ -109,7 +105,11 @@ func paymentsCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					cfg, err := paymentGatewayConfig(cmd)
+					secrets, err := config.LoadSecrets(os.Getenv)
+					if err != nil {
+						return err
+					}
+					cfg, err := paymentGatewayConfig(cmd, secrets)
 					if err != nil {
 						return err
 					}

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,10 +26,8 @@ import (
 	stfake "github.com/revhub/revhub/connectors/stripe/fake"
 	"github.com/revhub/revhub/internal/apikey"
 	"github.com/revhub/revhub/internal/codec"
-	"github.com/revhub/revhub/internal/contract"
 	"github.com/revhub/revhub/internal/dbtest"
 	"github.com/revhub/revhub/internal/temporaltest"
-	"github.com/revhub/revhub/internal/usage"
 	"github.com/revhub/revhub/workflows"
 )
 
@@ -99,31 +96,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-const leakContract = `
-contract_id: %s
-version: 1
-status: active
-customer: {external_id: cus_leak, name: Leak Canary Corp}
-currency: USD
-billing_entity: US
-payment_provider: stripe
-payment_method: pm_card_visa
-start: 2026-09-01
-billing: {cadence: monthly, timing: in_arrears}
-meters:
-  - id: leak_calls
-components:
-  - id: platform
-    product: platform
-    model: flat
-    price: {amount: "100.00"}
-  - id: calls
-    product: api
-    model: per_unit
-    meter: leak_calls
-    price: {unit_price: "0.5"}
-`
-
 // TestNoSecretInLogsOrHistories runs `revhub api` and `revhub worker` as production does, with every
 // secret set to a recognisable value and debug logging, drives them (health, readiness, wrong keys,
 // forged webhooks of each provider, a real API key, a billing cycle charged through Stripe), and
@@ -136,29 +108,8 @@ func TestNoSecretInLogsOrHistories(t *testing.T) {
 	contractID := fmt.Sprintf("ctr_leak_%d", time.Now().UnixNano())
 
 	// Data for one billing cycle: a meter, usage and a contract paid through Stripe.
-	if _, err := usage.InsertMeter(ctx, d.Pool, &usage.Meter{Slug: "leak_calls", EventType: "leak.call", Aggregation: usage.Count}); err != nil {
-		t.Fatal(err)
-	}
-	ing, err := usage.NewIngester(ctx, d.Pool, usage.IngesterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ing.Close)
-	var events []usage.Event
-	for i := range 10 {
-		events = append(events, usage.Event{ID: fmt.Sprintf("leak%d", i), Source: "gw", SpecVersion: "1.0", Type: "leak.call", Subject: "cus_leak",
-			Time: time.Date(2026, 10, 1+i, 12, 0, 0, 0, time.UTC)})
-	}
-	if _, err := ing.Ingest(ctx, events, usage.IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := contract.ParseVersion(fmt.Appendf(nil, leakContract, contractID), contract.YAML)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := contract.Create(ctx, d.Pool, v); err != nil {
-		t.Fatal(err)
-	}
+	seedBilling(ctx, t, d.Pool, billingFixture{ContractID: contractID, Customer: "cus_leak", CustomerName: "Leak Canary Corp",
+		Meter: "leak_calls", EventType: "leak.call", UnitPrice: "0.5", Events: 10})
 	admin, err := apikey.Create(ctx, d.Pool, "leak-admin", []apikey.Scope{"admin"}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -176,10 +127,7 @@ func TestNoSecretInLogsOrHistories(t *testing.T) {
 	ppSrv := httptest.NewServer(pp.Handler())
 	defer ppSrv.Close()
 
-	bin := filepath.Join(t.TempDir(), "revhub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := revhubBinary(t)
 	env := os.Environ()
 	for k, v := range leakSecrets {
 		env = append(env, k+"="+v)
@@ -320,21 +268,16 @@ func TestNoSecretInLogsOrHistories(t *testing.T) {
 	// The workflow histories, read raw (no codec), hold no secret and no clear customer data.
 	raw := temporaltest.Client(t)
 	for _, id := range ids {
-		it := raw.GetWorkflowHistory(ctx, id, "", false, 0)
+		events := workflowHistory(ctx, t, raw, id).Events
 		var hist strings.Builder
-		n := 0
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatalf("history of %s: %v", id, err)
-			}
+		n := len(events)
+		for _, ev := range events {
 			b, err := protojson.Marshal(ev)
 			if err != nil {
 				t.Fatal(err)
 			}
 			hist.Write(b)
 			hist.WriteString("\n")
-			n++
 		}
 		h := hist.String()
 		if n < 5 || !strings.Contains(h, base64.StdEncoding.EncodeToString([]byte("binary/encrypted"))) {

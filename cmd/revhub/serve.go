@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v3"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -16,8 +17,8 @@ import (
 	"github.com/revhub/revhub/activities"
 	"github.com/revhub/revhub/internal/api"
 	"github.com/revhub/revhub/internal/codec"
+	"github.com/revhub/revhub/internal/config"
 	"github.com/revhub/revhub/internal/devhub"
-	"github.com/revhub/revhub/internal/ledger"
 	"github.com/revhub/revhub/internal/payment"
 	"github.com/revhub/revhub/internal/payment/gateway"
 	"github.com/revhub/revhub/internal/recon"
@@ -71,6 +72,10 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			server.TuneGC(int(cmd.Int("gc-percent")), int64(cmd.Int("memory-limit-mib"))<<20)
+			secrets, err := config.LoadSecrets(os.Getenv)
+			if err != nil {
+				return err
+			}
 			pool, err := openDB(ctx, cmd, cmd.Bool("migrate"), log)
 			if err != nil {
 				return err
@@ -86,7 +91,7 @@ func apiCommand() *cli.Command {
 				return fmt.Errorf("temporal client: %w", err)
 			}
 			defer tc.Close()
-			gwc, err := paymentGatewayConfig(cmd)
+			gwc, err := paymentGatewayConfig(cmd, secrets)
 			if err != nil {
 				return err
 			}
@@ -106,7 +111,7 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			defer ing.Close()
-			sfPush, err := salesforceVerifier(pool)
+			sfPush, err := salesforceVerifier(pool, secrets)
 			if err != nil {
 				return err
 			}
@@ -141,6 +146,10 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			secrets, err := config.LoadSecrets(os.Getenv)
+			if err != nil {
+				return err
+			}
 			pool, err := openDB(ctx, cmd, cmd.Bool("migrate"), log)
 			if err != nil {
 				return err
@@ -155,65 +164,25 @@ func workerCommand() *cli.Command {
 				return fmt.Errorf("temporal %s: %w", cmd.String(flagTemporalAddress), err)
 			}
 			defer tc.Close()
-			gwc, err := paymentGatewayConfig(cmd)
+			deps, err := workerDeps(cmd, pool, log, secrets)
 			if err != nil {
 				return err
-			}
-			gw, err := gateway.New(gwc, log)
-			if err != nil {
-				return err
-			}
-			deps := activities.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")}
-			if path := cmd.String("ssp-file"); path != "" {
-				f, err := os.Open(path)
-				if err != nil {
-					return fmt.Errorf("--ssp-file: %w", err)
-				}
-				deps.SSP, err = revrec.LoadSSPTable(f)
-				f.Close()
-				if err != nil {
-					return fmt.Errorf("--ssp-file %s: %w", path, err)
-				}
-			}
-			crm, err := salesforceClient(cmd, log)
-			if err != nil {
-				return err
-			}
-			if crm != nil {
-				deps.Salesforce = crm
-			}
-			erp, erpMap, err := netsuiteClient(cmd, log)
-			if err != nil {
-				return err
-			}
-			if erp != nil {
-				if err := erpMap.Validate(ledger.DefaultChart()); err != nil {
-					return fmt.Errorf("--netsuite-mapping: %w", err)
-				}
-				deps.NetSuite, deps.NetSuiteMapping = erp, erpMap
 			}
 			w, err := worker.New(ctx, tc, worker.Options{TaskQueue: cmd.String(flagTaskQueue), MaxConcurrentActivities: int(cmd.Int("max-concurrent-activities"))}, deps)
 			if err != nil {
 				return err
 			}
-			if crm != nil {
+			if deps.Salesforce != nil {
 				if _, err := workflows.EnsureIntake(ctx, tc, cmd.String(flagTaskQueue), workflows.IntakeInput{}); err != nil {
 					return fmt.Errorf("start the salesforce intake: %w", err)
 				}
-			}
-			if path := cmd.String("close-tolerances"); path != "" {
-				tol, err := recon.LoadConfig(path)
-				if err != nil {
-					return fmt.Errorf("--close-tolerances: %w", err)
-				}
-				deps.CloseTolerances = tol
 			}
 			for _, e := range cmd.StringSlice("close-entities") {
 				if err := workflows.EnsureCloseSchedule(ctx, tc, cmd.String(flagTaskQueue), workflows.ScheduledCloseInput{Entity: e}); err != nil {
 					return fmt.Errorf("close schedule of %s: %w", e, err)
 				}
 			}
-			if erp != nil {
+			if deps.NetSuite != nil {
 				for _, e := range cmd.StringSlice("erp-entities") {
 					if err := workflows.EnsureERPSchedule(ctx, tc, e, cmd.String(flagTaskQueue), cmd.Duration("erp-sync-every")); err != nil {
 						return fmt.Errorf("erp sync schedule of %s: %w", e, err)
@@ -226,6 +195,51 @@ func workerCommand() *cli.Command {
 	}
 }
 
+// workerDeps builds the activities' dependencies from the worker's flags and the secrets: every
+// file named by a flag is read here, before the worker is built from the result.
+func workerDeps(cmd *cli.Command, pool *pgxpool.Pool, log *slog.Logger, secrets config.Secrets) (activities.Deps, error) {
+	gwc, err := paymentGatewayConfig(cmd, secrets)
+	if err != nil {
+		return activities.Deps{}, err
+	}
+	gw, err := gateway.New(gwc, log)
+	if err != nil {
+		return activities.Deps{}, err
+	}
+	deps := activities.Deps{Pool: pool, Log: log, Payments: payment.NewService(pool, gw.Registry, log), LateGrace: cmd.Duration("late-grace")}
+	if path := cmd.String("ssp-file"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return activities.Deps{}, fmt.Errorf("--ssp-file: %w", err)
+		}
+		deps.SSP, err = revrec.LoadSSPTable(f)
+		f.Close()
+		if err != nil {
+			return activities.Deps{}, fmt.Errorf("--ssp-file %s: %w", path, err)
+		}
+	}
+	if path := cmd.String("close-tolerances"); path != "" {
+		if deps.CloseTolerances, err = recon.LoadConfig(path); err != nil {
+			return activities.Deps{}, fmt.Errorf("--close-tolerances: %w", err)
+		}
+	}
+	crm, err := salesforceClient(cmd, log, secrets)
+	if err != nil {
+		return activities.Deps{}, err
+	}
+	if crm != nil { // not a typed nil in the interface: nil leaves the intake unconfigured
+		deps.Salesforce = crm
+	}
+	erp, erpMap, err := netsuiteClient(cmd, log, secrets)
+	if err != nil {
+		return activities.Deps{}, err
+	}
+	if erp != nil {
+		deps.NetSuite, deps.NetSuiteMapping = erp, erpMap
+	}
+	return deps, nil
+}
+
 func devCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "dev",
@@ -233,11 +247,9 @@ func devCommand() *cli.Command {
 		Description: "Starts (or reuses, if one already listens) `temporal server start-dev` and stripe-mock as child\n" +
 			"processes, migrates PostgreSQL, runs the fakes, worker and API in this process, seeds demo deals and\n" +
 			"prints where each one listens. Ctrl-C stops all of them.",
-		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), []cli.Flag{
+		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), childToolFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "data-dir", Value: filepath.Join(".revhub", "dev"), Usage: "state of the dev stack: Temporal's SQLite file, child logs, the dev API key", Sources: cli.EnvVars("REVHUB_DEV_DATA_DIR")},
 			&cli.IntFlag{Name: "temporal-ui-port", Value: 8233, Usage: "Temporal Web UI port", Sources: cli.EnvVars("REVHUB_TEMPORAL_UI_PORT")},
-			&cli.StringFlag{Name: "temporal-cli", Usage: "path of the temporal CLI (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_TEMPORAL_CLI")},
-			&cli.StringFlag{Name: "stripe-mock-bin", Usage: "path of stripe-mock (default: found in PATH or $GOPATH/bin)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_BIN")},
 			&cli.IntFlag{Name: "stripe-mock-port", Value: 12111, Usage: "stripe-mock HTTP port (loopback only)", Sources: cli.EnvVars("REVHUB_STRIPE_MOCK_PORT")},
 			&cli.IntFlag{Name: "stripe-port", Value: 8704, Usage: "port of the stateful Stripe layer in front of stripe-mock (idempotency replay, signed webhooks)", Sources: cli.EnvVars("REVHUB_FAKE_STRIPE_PORT")},
 			&cli.StringFlag{Name: "fakes-host", Value: "127.0.0.1", Usage: "address the fake Salesforce, NetSuite and PayPal servers bind to", Sources: cli.EnvVars("REVHUB_FAKES_HOST")},

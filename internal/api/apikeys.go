@@ -9,12 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/revhub/revhub/internal/apikey"
-	"github.com/revhub/revhub/internal/audit"
-	"github.com/revhub/revhub/internal/db"
 )
 
 // Rotation grace periods accepted by POST /v1/api-keys/{id}/rotate.
@@ -118,12 +115,18 @@ func (req createKeyRequest) validate(now time.Time) error {
 	return invalid(details)
 }
 
-// invalid turns a list of problems into one 400 naming each, or nil.
+// invalid turns a list of problems of the request body into one 400 naming each, or nil.
 func invalid(details []ErrorDetail) error {
 	if len(details) == 0 {
 		return nil
 	}
-	e := Errorf(http.StatusBadRequest, "invalid_field", details[0].Field, "%s", details[0].Reason)
+	return invalidError("invalid_field", details)
+}
+
+// invalidError is one 400 for at least one problem: the first names the field (and gives the
+// reason, or the count when there are more), every one is in details.
+func invalidError(code string, details []ErrorDetail) *Error {
+	e := Errorf(http.StatusBadRequest, code, details[0].Field, "%s", details[0].Reason)
 	if len(details) > 1 {
 		e.Reason = fmt.Sprintf("%d fields are invalid (see details)", len(details))
 	}
@@ -141,16 +144,7 @@ func (h keyHandlers) create(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
-	var c apikey.Created
-	err := db.InTx(r.Context(), h.pool, func(tx pgx.Tx) error {
-		var err error
-		if c, err = apikey.Create(r.Context(), tx, strings.TrimSpace(req.Name), req.Scopes, req.RateLimit, req.ExpiresAt); err != nil {
-			return err
-		}
-		_, err = audit.Record(r.Context(), tx, Actor(r.Context()), "apikey.create", c.Key.ID, req.Reason,
-			map[string]any{"name": c.Key.Name, "scopes": c.Key.Scopes, "rate_limit": c.Key.RateLimit, "expires_at": c.Key.ExpiresAt})
-		return err
-	})
+	c, err := apikey.CreateAudited(r.Context(), h.pool, Actor(r.Context()), req.Reason, strings.TrimSpace(req.Name), req.Scopes, req.RateLimit, req.ExpiresAt)
 	if err != nil {
 		h.fail(r.Context(), w, "create api key", err)
 		return
@@ -189,18 +183,7 @@ func (h keyHandlers) revoke(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, Errorf(http.StatusBadRequest, "invalid_field", "reason", "is required: say why the key is revoked, for the audit log"))
 		return
 	}
-	var k apikey.Key
-	err := db.InTx(r.Context(), h.pool, func(tx pgx.Tx) error {
-		if err := apikey.Revoke(r.Context(), tx, id, h.now()); err != nil {
-			return err
-		}
-		if _, err := audit.Record(r.Context(), tx, Actor(r.Context()), "apikey.revoke", id, req.Reason, nil); err != nil {
-			return err
-		}
-		var err error
-		k, err = apikey.Get(r.Context(), tx, id)
-		return err
-	})
+	k, err := apikey.RevokeAudited(r.Context(), h.pool, Actor(r.Context()), req.Reason, id, h.now())
 	if err != nil {
 		h.fail(r.Context(), w, "revoke api key", err)
 		return
@@ -238,16 +221,7 @@ func (h keyHandlers) rotate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	var c apikey.Created
-	err := db.InTx(r.Context(), h.pool, func(tx pgx.Tx) error {
-		var err error
-		if c, err = apikey.Rotate(r.Context(), tx, id, now, grace); err != nil {
-			return err
-		}
-		_, err = audit.Record(r.Context(), tx, Actor(r.Context()), "apikey.rotate", id, req.Reason,
-			map[string]any{"new_key": c.Key.ID, "grace_seconds": int64(grace / time.Second), "old_key_revoked_at": now.Add(grace)})
-		return err
-	})
+	c, err := apikey.RotateAudited(r.Context(), h.pool, Actor(r.Context()), req.Reason, id, now, grace)
 	if err != nil {
 		h.fail(r.Context(), w, "rotate api key", err)
 		return

@@ -61,9 +61,7 @@ func closePath(r *http.Request) (string, string, error) {
 	if len(details) == 0 {
 		return entity, period, nil
 	}
-	e := Errorf(http.StatusBadRequest, "invalid_parameter", details[0].Field, "%s", details[0].Reason)
-	e.Details = details
-	return "", "", e
+	return "", "", invalidError("invalid_parameter", details)
 }
 
 // closeStartRequest is the optional body of a start.
@@ -173,9 +171,5 @@ func signalError(bad *workflows.InvalidSignalError) *Error {
 		f, reason, _ := strings.Cut(part, ": ")
 		details = append(details, ErrorDetail{Field: f, Reason: reason})
 	}
-	e := Errorf(http.StatusBadRequest, "invalid_field", details[0].Field, "%s", details[0].Reason)
-	if len(details) > 1 {
-		e.Details = details
-	}
-	return e
+	return invalidError("invalid_field", details)
 }

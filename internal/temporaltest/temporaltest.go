@@ -76,12 +76,16 @@ func Address(t testing.TB) string {
 	return address
 }
 
-// Main runs a package's tests and then stops the dev server this process started, if any; call it
-// from TestMain in packages that use this helper: func TestMain(m *testing.M) { temporaltest.Main(m) }.
-func Main(m *testing.M) {
+// Main runs a package's tests, then stops the dev server this process started, if any, and runs
+// cleanups; call it from TestMain in packages that use this helper:
+// func TestMain(m *testing.M) { temporaltest.Main(m) }.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
 	if server != nil {
 		_ = server.Stop()
+	}
+	for _, c := range cleanups {
+		c()
 	}
 	os.Exit(code)
 }
