@@ -622,6 +622,22 @@ func (a *Close) LatestAttempts(ctx context.Context, in RunRef) (map[string]int, 
 	return out, nil
 }
 
+// PriorDecisions returns the highest decision number recorded for the run (0 for a new run): a
+// close started again after a finished one numbers its decisions after it, so no decision key
+// ({run}:decision:{n}) repeats and a new decision is never mistaken for a retry of an old one.
+func (a *Close) PriorDecisions(ctx context.Context, in RunRef) (int, error) {
+	if in.Run == "" {
+		return 0, invalid("run", "required")
+	}
+	var n int
+	err := a.deps.Pool.QueryRow(ctx, `SELECT coalesce(max(substring(key FROM length($1) + 11)::int), 0)
+		FROM close_decisions WHERE run = $1 AND starts_with(key, $1 || ':decision:') AND substring(key FROM length($1) + 11) ~ '^[0-9]{1,9}$'`, in.Run).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("prior decisions of %s: %w", in.Run, err)
+	}
+	return n, nil
+}
+
 // ApproveInput approves a blocked check of a run, or one of its difference keys.
 type ApproveInput struct {
 	Run           string `json:"run"`

@@ -262,6 +262,35 @@ func TestRecordDecisionOncePerKey(t *testing.T) {
 	}
 }
 
+func TestPriorDecisionsIsTheHighestRecordedNumber(t *testing.T) {
+	e := newCloseEnv(t)
+	run := "close/close-us/2026-03"
+	n, err := e.a.PriorDecisions(e.ctx, activities.RunRef{Run: run})
+	if err != nil || n != 0 {
+		t.Fatalf("new run: %d %v", n, err)
+	}
+	// Decisions 1 and 3 were recorded (2 was a rejected signal, never recorded); another run's and
+	// a key of another shape do not count.
+	for _, key := range []string{run + ":decision:1", run + ":decision:3", "close/close-us/2026-04:decision:9", run + ":start"} {
+		r := run
+		if strings.Contains(key, "2026-04") {
+			r = "close/close-us/2026-04"
+		}
+		if _, err := e.a.RecordDecision(e.ctx, activities.DecisionInput{Key: key, Run: r, Action: activities.ActionCloseRetryStep,
+			Actor: "user:ops@acme.test", Reason: "late report"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // read-only: asking again gives the same answer
+		if n, err = e.a.PriorDecisions(e.ctx, activities.RunRef{Run: run}); err != nil || n != 3 {
+			t.Fatalf("after decisions 1 and 3: %d %v", n, err)
+		}
+	}
+	if _, err := e.a.PriorDecisions(e.ctx, activities.RunRef{}); errType(err) != activities.ErrInvalidInput || !strings.Contains(err.Error(), "run: required") {
+		t.Fatalf("empty run: %v", err)
+	}
+}
+
 func TestCloseLedgerPeriodTwiceThenRefusesEntries(t *testing.T) {
 	e := newCloseEnv(t)
 	for range 2 {

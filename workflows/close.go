@@ -206,6 +206,8 @@ type CloseState struct {
 	Runs      int              `json:"runs"` // continue-as-new generations before this one
 	// PriorAttempts is, per check, the latest attempt stored before this close started (a re-run).
 	PriorAttempts map[string]int `json:"prior_attempts,omitempty"`
+	// PriorDecisions is the highest decision number recorded before this close started (a re-run).
+	PriorDecisions int `json:"prior_decisions,omitempty"`
 
 	// Billing progress, carried over continue-as-new.
 	BillingAfter     string                `json:"billing_after,omitempty"` // DueCycles cursor
@@ -292,6 +294,12 @@ func MonthEndClose(ctx workflow.Context, in CloseInput) (CloseState, error) {
 		var a *activities.Close
 		if err := workflow.ExecuteActivity(dbActivity(ctx), a.LatestAttempts, activities.RunRef{Run: st.Run}).Get(ctx, &st.PriorAttempts); err != nil {
 			return st, err
+		}
+		// ... and numbers its decisions after the recorded ones (histories from before this read none).
+		if workflow.GetVersion(ctx, "close-decision-seq", workflow.DefaultVersion, 1) == 1 {
+			if err := workflow.ExecuteActivity(dbActivity(ctx), a.PriorDecisions, activities.RunRef{Run: st.Run}).Get(ctx, &st.PriorDecisions); err != nil {
+				return st, err
+			}
 		}
 	}
 
@@ -501,7 +509,7 @@ const (
 func (c *closeRun) decide(i int, blocked bool) (decisionOutcome, error) {
 	s := c.st.Pending[0]
 	c.st.Pending = c.st.Pending[1:]
-	seq := len(c.st.Decisions) + 1
+	seq := c.st.PriorDecisions + len(c.st.Decisions) + 1
 	note := func(outcome string) {
 		c.st.Decisions = append(c.st.Decisions, CloseDecision{Seq: seq, Signal: s, Outcome: outcome, At: workflow.Now(c.ctx)})
 		c.publish()

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +30,12 @@ var (
 // newCloseTestEnv registers the close, its children and activities, with the due cycles paged one per page.
 func newCloseTestEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
+	return newCloseTestEnvAfter(t, 0)
+}
+
+// newCloseTestEnvAfter is newCloseTestEnv for a close started again after one that recorded prior decisions.
+func newCloseTestEnvAfter(t *testing.T, prior int) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
@@ -52,6 +59,7 @@ func newCloseTestEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		return pages[in.After], nil
 	}).Maybe()
 	env.OnActivity(cl.LatestAttempts, mock.Anything, activities.RunRef{Run: closeRunID}).Return(map[string]int{}, nil).Maybe()
+	env.OnActivity(cl.PriorDecisions, mock.Anything, activities.RunRef{Run: closeRunID}).Return(prior, nil).Maybe()
 	env.OnActivity(in.ReconcileCRM, mock.Anything, activities.CRMReconcileInput{Day: "2026-11-01", Entity: "acme-us"}).
 		Return(activities.CRMReconcileOutput{Run: "intake/salesforce/2026-11-01", Attempt: 1, Status: "green"}, nil).Maybe()
 	env.OnWorkflow(RecognizeRevenue, mock.Anything, RecognizeRevenueInput{Entity: "acme-us", Month: "2026-10"}).
@@ -225,8 +233,16 @@ func TestMonthEndCloseRetryStepRunsTheNextAttempt(t *testing.T) {
 	}
 }
 
+// A close started again after a finished one numbers its decisions after the recorded ones:
+// the key of its first decision is new, not the finished run's first (an IdempotencyConflict).
 func TestMonthEndCloseSkipsAFailedCustomer(t *testing.T) {
-	env := newCloseTestEnv(t)
+	for _, prior := range []int{0, 4} {
+		t.Run(fmt.Sprintf("after %d decisions", prior), func(t *testing.T) { testCloseSkipsAFailedCustomer(t, prior) })
+	}
+}
+
+func testCloseSkipsAFailedCustomer(t *testing.T, prior int) {
+	env := newCloseTestEnvAfter(t, prior)
 	greenCheck(env, recon.CheckUsageVsRated)
 	greenCheck(env, recon.CheckPaymentsVsProvider)
 	greenCheck(env, recon.CheckBillingsVsDeferredRevenue)
@@ -243,7 +259,7 @@ func TestMonthEndCloseSkipsAFailedCustomer(t *testing.T) {
 			skipped = append(skipped, in.SkipCustomers)
 			return activities.CheckOutput{Run: in.Run, Check: in.Check, Attempt: in.Attempt, Status: recon.StatusGreen}, nil
 		})
-	env.OnActivity(cl.RecordDecision, mock.Anything, activities.DecisionInput{Key: closeRunID + ":decision:1", Run: closeRunID,
+	env.OnActivity(cl.RecordDecision, mock.Anything, activities.DecisionInput{Key: fmt.Sprintf("%s:decision:%d", closeRunID, prior+1), Run: closeRunID,
 		Action: activities.ActionCloseSkipCustomer, Actor: "user:ops@acme.test", Reason: "contract under renegotiation", Details: map[string]string{"customer": "cus_b", "step": CloseStepBilling}}).
 		Return(activities.DecisionOutput{AuditID: 3}, nil).Once()
 	var blocked CloseState
@@ -264,6 +280,9 @@ func TestMonthEndCloseSkipsAFailedCustomer(t *testing.T) {
 	}
 	if len(skipped) != 1 || !slices.Equal(skipped[0], []string{"cus_b"}) || !slices.Equal(st.Skipped, []string{"cus_b"}) {
 		t.Fatalf("skip not passed to the check: %v / %v", skipped, st.Skipped)
+	}
+	if len(st.Decisions) != 1 || st.Decisions[0].Seq != prior+1 || st.PriorDecisions != prior {
+		t.Fatalf("decisions after %d prior: %+v (prior %d)", prior, st.Decisions, st.PriorDecisions)
 	}
 }
 
