@@ -66,6 +66,15 @@ func TestDockerComposeIsTruthful(t *testing.T) {
 	if img := cf.Services["temporal"].Image; !strings.HasPrefix(img, "temporalio/auto-setup") || cf.Services["temporal"].Environment["DB"] != "postgres12" {
 		t.Errorf("temporal must run on PostgreSQL persistence (auto-setup with DB=postgres12), got %s %v", img, cf.Services["temporal"].Environment)
 	}
+	pgSettings := map[string]string{}
+	for i, arg := range cf.Services["postgresql"].Command {
+		if k, v, ok := strings.Cut(arg, "="); ok && i > 0 && cf.Services["postgresql"].Command[i-1] == "-c" {
+			pgSettings[k] = v
+		}
+	}
+	if pgSettings["max_wal_size"] == "" || pgSettings["shared_buffers"] == "" {
+		t.Errorf("postgresql must set max_wal_size and shared_buffers as docs/performance.md advises, got command %q", cf.Services["postgresql"].Command)
+	}
 	vars := envVarsOf(rootCommand())
 	published := func(svc string) []string {
 		var ports []string

@@ -60,7 +60,7 @@ func apiCommand() *cli.Command {
 		Flags: concat(databaseFlags(), temporalFlags(), apiFlags(), logFlags(), paymentFlags(), salesforceFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "migrate", Usage: "apply pending migrations before serving", Sources: cli.EnvVars("REVHUB_MIGRATE")},
 			&cli.StringFlag{Name: "meters-file", Usage: "YAML file of meters created (or checked unchanged) at start (docs/usage.md)", Sources: cli.EnvVars("REVHUB_METERS_FILE")},
-			&cli.IntFlag{Name: "ingest-max-in-flight", Value: 8, Usage: "event batches being ingested at once (bodies in memory); more waiting get 503 with Retry-After", Sources: cli.EnvVars("REVHUB_INGEST_MAX_IN_FLIGHT")},
+			&cli.IntFlag{Name: "ingest-max-in-flight", Value: 16, Usage: "event batches being ingested at once (bodies in memory); more waiting get 503 with Retry-After", Sources: cli.EnvVars("REVHUB_INGEST_MAX_IN_FLIGHT")},
 			&cli.IntFlag{Name: "ingest-committers", Value: 2, Usage: "event transactions at once, each storing the batches queued meanwhile together (at most ingest-max-in-flight)", Sources: cli.EnvVars("REVHUB_INGEST_COMMITTERS")},
 			&cli.IntFlag{Name: "gc-percent", Value: server.DefaultGCPercent, Usage: "garbage collector growth target in percent (GOGC wins when set)", Sources: cli.EnvVars("REVHUB_GC_PERCENT")},
 			&cli.IntFlag{Name: "memory-limit-mib", Value: server.DefaultMemoryLimit >> 20, Usage: "soft memory limit of the process in MiB (GOMEMLIMIT wins when set)", Sources: cli.EnvVars("REVHUB_MEMORY_LIMIT_MIB")},

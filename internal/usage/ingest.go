@@ -20,9 +20,9 @@ var ErrBusy = errors.New("usage ingestion is at capacity, retry later")
 
 // IngesterOptions tune an Ingester; zero values take the defaults noted on each field.
 type IngesterOptions struct {
-	MaxInFlight    int           // batches being ingested at once (bounds request bodies in memory); default 8, at most 64
+	MaxInFlight    int           // batches being ingested at once (bounds request bodies in memory); default 16, at most 64
 	Committers     int           // group transactions at once; default 2, at most MaxInFlight
-	MaxGroupEvents int           // events one group transaction takes from the queued batches (at least one batch); default 20,000
+	MaxGroupEvents int           // events one group transaction takes from the queued batches (at least one batch); default 30,000
 	QueueWait      time.Duration // how long a request may wait for a slot before ErrBusy; default 250ms
 	MaxFutureSkew  time.Duration // how far in the future an event time may be; default 5m
 	Logger         *slog.Logger  // default slog.Default()
@@ -52,7 +52,7 @@ type Ingester struct {
 // call Close when done with it.
 func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) (*Ingester, error) {
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = 8
+		opts.MaxInFlight = 16
 	}
 	opts.MaxInFlight = min(opts.MaxInFlight, maxRollupSlots)
 	if opts.Committers <= 0 {
@@ -60,7 +60,7 @@ func NewIngester(ctx context.Context, pool *pgxpool.Pool, opts IngesterOptions) 
 	}
 	opts.Committers = min(opts.Committers, opts.MaxInFlight)
 	if opts.MaxGroupEvents <= 0 {
-		opts.MaxGroupEvents = 20000
+		opts.MaxGroupEvents = 30000
 	}
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = 250 * time.Millisecond

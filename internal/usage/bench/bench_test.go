@@ -33,7 +33,7 @@ func serve(t *testing.T) (*httptest.Server, *dbtest.DB) {
 func TestRunSendsLoadAndVerifiesExactTotals(t *testing.T) {
 	srv, d := serve(t)
 	rep, err := Run(context.Background(), Options{URL: srv.URL, Duration: time.Minute, MaxEvents: 30_000, Workers: 3,
-		BatchSize: 2000, Customers: 50, RetryShare: 200, Seed: 42})
+		BatchSize: 2000, Customers: 50, RetryShare: 200, Seed: 42, DatabaseURL: d.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,10 @@ func TestRunSendsLoadAndVerifiesExactTotals(t *testing.T) {
 	}
 	var out strings.Builder
 	Print(&out, rep)
-	if !strings.Contains(out.String(), "verified: 5 meters") {
+	if p := rep.Postgres; p == nil || p.SharedBuffers == "" || p.MaxWALSize == "" || p.Requested < 0 || p.Timed < 0 {
+		t.Fatalf("postgres report %+v", p)
+	}
+	if !strings.Contains(out.String(), "verified: 5 meters") || !strings.Contains(out.String(), "max_wal_size "+rep.Postgres.MaxWALSize) {
 		t.Fatalf("printed report:\n%s", out.String())
 	}
 
@@ -86,5 +89,32 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	}
 	if late < 400 || late > 600 {
 		t.Fatalf("%d late events of 10000, want about 500", late)
+	}
+}
+
+func TestPostgresObserverCountsCheckpoints(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	o, err := observePostgres(ctx, d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, `CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	p, err := o.finish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Requested < 1 || p.SharedBuffers == "" || p.MaxWALSize == "" {
+		t.Fatalf("after a CHECKPOINT: %+v", p)
+	}
+	var out strings.Builder
+	Print(&out, &Report{Postgres: p})
+	if !strings.Contains(out.String(), "raise it") {
+		t.Fatalf("a forced checkpoint printed no advice:\n%s", out.String())
+	}
+	if _, err := observePostgres(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"); err == nil || !strings.Contains(err.Error(), "--database-url") {
+		t.Fatalf("unreachable server: %v", err)
 	}
 }

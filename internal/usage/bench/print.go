@@ -17,6 +17,12 @@ func Print(w io.Writer, r *Report) {
 	} else {
 		fmt.Fprintf(w, "API peak RSS      unknown (pass --api-pid or expose /metrics)\n")
 	}
+	if p := r.Postgres; p != nil {
+		fmt.Fprintf(w, "postgres          shared_buffers %s, max_wal_size %s; checkpoints during the load: %d forced, %d timed\n", p.SharedBuffers, p.MaxWALSize, p.Requested, p.Timed)
+		if p.Requested > 0 {
+			fmt.Fprintf(w, "                  forced checkpoints mean WAL filled max_wal_size: raise it (docs/performance.md)\n")
+		}
+	}
 	if r.Verified {
 		fmt.Fprintf(w, "totals            verified: %d meters x up to %d subjects equal the generator's exactly\n", r.MetersVerified, r.SubjectsPerMtr)
 	} else {

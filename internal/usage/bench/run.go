@@ -25,20 +25,21 @@ import (
 
 // Options configure a load run; zero values take the defaults noted on each field.
 type Options struct {
-	URL        string        // base URL of the revhub API, e.g. http://127.0.0.1:8080
-	APIKey     string        // sent as a Bearer token; needs events:write, read and admin (to define the run's meters)
-	Duration   time.Duration // how long to generate load; default 60s
-	MaxEvents  uint64        // stop after this many distinct events (0: no limit)
-	Workers    int           // concurrent HTTP clients; default 8
-	BatchSize  int           // events per request including duplicates; default 5000
-	Customers  int           // distinct subjects; default 1000
-	DupShare   int           // per mille of events in a batch that repeat earlier events; default 20
-	RetryShare int           // per mille of acknowledged batches sent again whole (client retries); default 10
-	LateShare  int           // per mille of events hours to days old; default 50
-	APIPID     int           // process id of the API for its peak RSS (0: read process_resident_memory_bytes from /metrics)
-	Seed       uint64        // default: random
-	Log        *slog.Logger
-	Client     *http.Client
+	URL         string        // base URL of the revhub API, e.g. http://127.0.0.1:8080
+	APIKey      string        // sent as a Bearer token; needs events:write, read and admin (to define the run's meters)
+	Duration    time.Duration // how long to generate load; default 60s
+	MaxEvents   uint64        // stop after this many distinct events (0: no limit)
+	Workers     int           // concurrent HTTP clients; default 16
+	BatchSize   int           // events per request including duplicates; default 5000
+	Customers   int           // distinct subjects; default 1000
+	DupShare    int           // per mille of events in a batch that repeat earlier events; default 20
+	RetryShare  int           // per mille of acknowledged batches sent again whole (client retries); default 10
+	LateShare   int           // per mille of events hours to days old; default 50
+	APIPID      int           // process id of the API for its peak RSS (0: read process_resident_memory_bytes from /metrics)
+	DatabaseURL string        // PostgreSQL server behind the API, to report its settings and checkpoints ("": not reported)
+	Seed        uint64        // default: random
+	Log         *slog.Logger
+	Client      *http.Client
 }
 
 // Report is the outcome of a run.
@@ -58,6 +59,7 @@ type Report struct {
 	Mismatches     []string // the first differences found, if any
 	MetersVerified int
 	SubjectsPerMtr int
+	Postgres       *Postgres // nil unless Options.DatabaseURL was set
 }
 
 // Run creates the run's meters, sends load for the duration, then verifies the stored totals.
@@ -68,7 +70,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Duration <= 0 {
 		o.Duration = 60 * time.Second
 	}
-	o.Workers = cmp(o.Workers, 8)
+	o.Workers = cmp(o.Workers, 16)
 	o.BatchSize = cmp(o.BatchSize, 5000)
 	o.Customers = cmp(o.Customers, 1000)
 	if o.DupShare == 0 {
@@ -103,7 +105,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	var pg *pgObserver
+	if o.DatabaseURL != "" {
+		var err error
+		if pg, err = observePostgres(ctx, o.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
 	rep, err := r.load(ctx)
+	if pg != nil {
+		p, perr := pg.finish(ctx)
+		if rep != nil {
+			rep.Postgres = p
+		}
+		if err == nil && perr != nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		return rep, err
 	}

@@ -23,8 +23,8 @@ func main() {
 	url := flag.String("database-url", db.DefaultURL, "PostgreSQL URL (migrated)")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	meters := flag.String("meters", "", "meters YAML file to load")
-	inflight := flag.Int("max-inflight", 8, "batches being ingested at once")
-	conns := flag.Int("db-max-conns", 8, "pool size")
+	inflight := flag.Int("max-inflight", 16, "batches being ingested at once")
+	conns := flag.Int("db-max-conns", 16, "pool size")
 	flag.Parse()
 	if err := run(*url, *listen, *meters, *inflight, int32(*conns)); err != nil {
 		fmt.Fprintln(os.Stderr, "ingestd:", err)
