@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -629,9 +630,11 @@ func (a *Close) PriorDecisions(ctx context.Context, in RunRef) (int, error) {
 	if in.Run == "" {
 		return 0, invalid("run", "required")
 	}
+	prefix := in.Run + decisionKeyInfix
 	var n int
-	err := a.deps.Pool.QueryRow(ctx, `SELECT coalesce(max(substring(key FROM length($1) + 11)::int), 0)
-		FROM close_decisions WHERE run = $1 AND starts_with(key, $1 || ':decision:') AND substring(key FROM length($1) + 11) ~ '^[0-9]{1,9}$'`, in.Run).Scan(&n)
+	err := a.deps.Pool.QueryRow(ctx, `SELECT coalesce(max(seq::int), 0) FROM (
+		SELECT substring(key FROM length($2) + 1) AS seq FROM close_decisions WHERE run = $1 AND starts_with(key, $2)) d
+		WHERE seq ~ '^[0-9]{1,9}$'`, in.Run, prefix).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("prior decisions of %s: %w", in.Run, err)
 	}
@@ -679,6 +682,14 @@ const (
 	ActionCloseRerunCustomer = "close.rerun_customer"
 	ActionCloseStart         = "close.start"
 )
+
+// decisionKeyInfix separates the run from the decision number in a decision key.
+const decisionKeyInfix = ":decision:"
+
+// DecisionKey is the idempotency key of a close's seq-th decision, e.g. close/acme/2026-10:decision:3.
+func DecisionKey(run string, seq int) string {
+	return run + decisionKeyInfix + strconv.Itoa(seq)
+}
 
 // DecisionInput is one decision taken on a close, keyed by the run and the workflow's decision sequence.
 type DecisionInput struct {

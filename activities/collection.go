@@ -56,6 +56,12 @@ const (
 	ChargeNothing   = "nothing_due" // the invoice is already paid, credited or zero
 )
 
+// ChargesAutomatically reports whether invoices of provider are charged by ChargeInvoice (Stripe,
+// PayPal); a bank transfer waits for the customer's payment instead.
+func ChargesAutomatically(p string) bool {
+	return p != string(provider.Bank)
+}
+
 // ChargeOutput is what the provider answered for the attempt.
 type ChargeOutput struct {
 	Status        string          `json:"status"`

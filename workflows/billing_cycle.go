@@ -177,18 +177,15 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) (BillingCycleState
 	}
 	set(5, StepRunning, "")
 	var first *activities.ChargeOutput
-	if fast && draft.Provider != "bank" {
+	if fast && activities.ChargesAutomatically(draft.Provider) {
 		var out activities.ChargeOutput
 		charge := activities.ChargeInput{InvoiceID: draft.InvoiceID, Attempt: 1, Provider: draft.Provider, PaymentMethod: draft.PaymentMethod}
 		if err := workflow.ExecuteLocalActivity(localProvider, col.ChargeInvoice, charge).Get(ctx, &out); err != nil {
 			set(5, StepFailed, err.Error())
 			return st, err
 		}
-		if out.Status == activities.ChargeSucceeded || out.Status == activities.ChargeNothing {
-			st.Payment = CollectPaid
-			if out.Status == activities.ChargeNothing {
-				st.Payment = CollectNothingDue
-			}
+		if status, ok := settledBy(out); ok {
+			st.Payment = status
 			set(5, StepDone, fmt.Sprintf("attempt 1 %s %s", out.Status, out.PaymentKey))
 			return st, nil
 		}

@@ -522,7 +522,7 @@ func (c *closeRun) decide(i int, blocked bool) (decisionOutcome, error) {
 	record := func(action string, details map[string]string) error {
 		var a *activities.Close
 		return workflow.ExecuteActivity(dbActivity(c.ctx), a.RecordDecision, activities.DecisionInput{
-			Key: fmt.Sprintf("%s:decision:%d", c.st.Run, seq), Run: c.st.Run, Action: action, Actor: s.Actor, Reason: s.Reason, Details: details,
+			Key: activities.DecisionKey(c.st.Run, seq), Run: c.st.Run, Action: action, Actor: s.Actor, Reason: s.Reason, Details: details,
 		}).Get(c.ctx, nil)
 	}
 	switch s.Kind {

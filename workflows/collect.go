@@ -132,7 +132,7 @@ func Collect(ctx workflow.Context, in CollectInput) (CollectState, error) {
 		return ev, action, upd
 	}
 
-	automatic := in.Provider != "bank"
+	automatic := activities.ChargesAutomatically(in.Provider)
 	step := 0 // dunning steps used
 	for {
 		if automatic {
@@ -145,14 +145,11 @@ func Collect(ctx workflow.Context, in CollectInput) (CollectState, error) {
 				return st, err
 			}
 			logf("attempt %d: %s %s", st.Attempts, out.Status, out.FailureReason)
-			switch out.Status {
-			case activities.ChargeSucceeded:
-				st.Status = CollectPaid
+			if status, ok := settledBy(out); ok {
+				st.Status = status
 				return st, nil
-			case activities.ChargeNothing:
-				st.Status = CollectNothingDue
-				return st, nil
-			case activities.ChargePending:
+			}
+			if out.Status == activities.ChargePending {
 				// The provider settles it later (webhook); wait for the update, bounded by the next dunning step.
 				st.Status = "pending_provider"
 			}
@@ -238,4 +235,15 @@ func Collect(ctx workflow.Context, in CollectInput) (CollectState, error) {
 			}
 		}
 	}
+}
+
+// settledBy is the collection status a charge outcome ends collection with: paid, or nothing due.
+func settledBy(out activities.ChargeOutput) (string, bool) {
+	switch out.Status {
+	case activities.ChargeSucceeded:
+		return CollectPaid, true
+	case activities.ChargeNothing:
+		return CollectNothingDue, true
+	}
+	return "", false
 }

@@ -25,7 +25,7 @@ func apikeyCommand() *cli.Command {
 			return action(ctx, cmd, pool)
 		}
 	}
-	// audit are the flags of a change's audit record: who acts and why (required for revoke and rotate).
+	// auditFlags are the flags of a change's audit record: who acts and why (required for revoke and rotate).
 	auditFlags := func(reasonRequired bool) []cli.Flag {
 		return []cli.Flag{
 			&cli.StringFlag{Name: "actor", Value: "cli", Usage: "who is acting, for the audit log", Sources: cli.EnvVars("REVHUB_ACTOR", "USER")},

@@ -2,6 +2,8 @@ package apikey
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,10 +30,13 @@ func CreateAudited(ctx context.Context, q db.Querier, actor, reason, name string
 	return c, err
 }
 
-// RevokeAudited revokes key id at at (as Revoke), records who revoked it and why, and returns the
-// key as revoked.
+// RevokeAudited revokes key id at at (as Revoke), records who revoked it and why (required), and
+// returns the key as revoked.
 func RevokeAudited(ctx context.Context, q db.Querier, actor, reason, id string, at time.Time) (Key, error) {
 	var k Key
+	if strings.TrimSpace(reason) == "" {
+		return k, errors.New("reason: required, say why the key is revoked")
+	}
 	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		if err := Revoke(ctx, tx, id, at); err != nil {
 			return err
@@ -46,10 +51,13 @@ func RevokeAudited(ctx context.Context, q db.Querier, actor, reason, id string, 
 	return k, err
 }
 
-// RotateAudited rotates key id (as Rotate) and records who rotated it, why, its replacement and
-// when the old key stops working.
+// RotateAudited rotates key id (as Rotate) and records who rotated it, why (required), its
+// replacement and when the old key stops working.
 func RotateAudited(ctx context.Context, q db.Querier, actor, reason, id string, now time.Time, grace time.Duration) (Created, error) {
 	var c Created
+	if strings.TrimSpace(reason) == "" {
+		return c, errors.New("reason: required, say why the key is rotated")
+	}
 	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
 		var err error
 		if c, err = Rotate(ctx, tx, id, now, grace); err != nil {

@@ -2,6 +2,8 @@ package apikey_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +35,14 @@ func TestAuditedChangesAreAllOrNothing(t *testing.T) {
 	if _, err := apikey.RotateAudited(ctx, d.Pool, "", "routine", c.Key.ID, now, time.Hour); err == nil {
 		t.Fatal("rotated a key without an actor")
 	}
+	for _, reason := range []string{"", "  "} {
+		if _, err := apikey.RevokeAudited(ctx, d.Pool, "user:jane", reason, c.Key.ID, now); err == nil || !strings.Contains(err.Error(), "reason: required") {
+			t.Fatalf("revoke with reason %q: %v", reason, err)
+		}
+		if _, err := apikey.RotateAudited(ctx, d.Pool, "user:jane", reason, c.Key.ID, now, time.Hour); err == nil || !strings.Contains(err.Error(), "reason: required") {
+			t.Fatalf("rotate with reason %q: %v", reason, err)
+		}
+	}
 	if keys, err := apikey.List(ctx, d.Pool); err != nil || len(keys) != 1 || keys[0].RevokedAt != nil {
 		t.Fatalf("keys after failed audited revoke and rotate: %+v %v", keys, err)
 	}
@@ -49,7 +59,7 @@ func TestAuditedChangesAreAllOrNothing(t *testing.T) {
 	for _, e := range entries {
 		actions = append(actions, e.Action+" by "+e.Actor+": "+e.Reason)
 	}
-	if len(actions) != 2 {
+	if want := []string{"apikey.revoke by user:jane: leaked", "apikey.create by user:jane: usage sender"}; !slices.Equal(actions, want) {
 		t.Fatalf("audit of %s = %q, want its create and its revoke", c.Key.ID, actions)
 	}
 }
