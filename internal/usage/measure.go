@@ -36,10 +36,10 @@ type measureScratch struct {
 // measureEvent reads every meter of the event's type, appending problems named by data path.
 func measureEvent(i int, e *Event, meters []*Meter, out []measure, probs []Problem, sc *measureScratch) ([]measure, []Problem) {
 	top, err := members(e.Data, sc.top[:0])
-	sc.top = top
 	if err != nil {
 		return out, append(probs, Problem{Index: i, Field: "data", Reason: "must be a JSON object"})
 	}
+	sc.top = top // kept for the next event
 	for _, m := range meters {
 		ms := measure{meter: m}
 		ok := true

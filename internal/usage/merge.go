@@ -149,7 +149,7 @@ func flagLate(mrr *pgconn.MultiResultReader, fresh []*prepared) error {
 		v := rr.Values()
 		if len(v) != 3 || len(v[1]) != 8 || len(v[2]) != 8 {
 			rr.Close()
-			return fmt.Errorf("read closed periods: row of %d values, want subject and 8-byte period_start and period_end", len(v))
+			return fmt.Errorf("read closed periods: row of %d values of %v bytes, want subject and 8-byte period_start and period_end", len(v), valueLengths(v))
 		}
 		if closed == nil {
 			closed = map[string][][2]time.Time{}
@@ -193,7 +193,7 @@ func readInserted(mrr *pgconn.MultiResultReader, want int) (map[Key]struct{}, er
 		v := rr.Values()
 		if len(v) != 1 || len(v[0]) != 16 {
 			rr.Close()
-			return nil, fmt.Errorf("claim event keys: row of %d values, want one 16-byte key", len(v))
+			return nil, fmt.Errorf("claim event keys: row of %d values of %v bytes, want one 16-byte key", len(v), valueLengths(v))
 		}
 		if set == nil {
 			set = make(map[Key]struct{}, want)
@@ -257,3 +257,12 @@ func classifyExisting(ctx context.Context, tx pgx.Tx, fresh []*prepared, inserte
 
 // compareKeys orders keys as PostgreSQL orders uuids (bytewise).
 func compareKeys(a, b Key) int { return bytes.Compare(a[:], b[:]) }
+
+// valueLengths lists the byte lengths of a binary result row's values, for errors about its shape.
+func valueLengths(v [][]byte) []int {
+	n := make([]int, len(v))
+	for i, b := range v {
+		n[i] = len(b)
+	}
+	return n
+}

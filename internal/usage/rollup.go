@@ -322,12 +322,7 @@ var binaryFormats = []int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
 // hourUnix returns the Unix time of the start of t's UTC hour.
 func hourUnix(t time.Time) int64 {
-	s := t.Unix()
-	h := s / 3600
-	if s%3600 < 0 {
-		h--
-	}
-	return h * 3600
+	return t.Truncate(time.Hour).Unix() // the zero Time starts an hour: Truncate floors to UTC hours
 }
 
 // adjustmentRows collects late events' meter readings as column arrays.

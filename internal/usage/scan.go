@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -243,7 +241,10 @@ func (sc *scanner) attr(i int, dst, last *string) int {
 		v := sc.b[i+1 : j-1]
 		switch {
 		case flags != 0 && (flags != strHigh || !utf8.Valid(v)):
-			*dst = unquote(v)
+			// Escapes or invalid UTF-8 (rare): encoding/json decodes them, replacing what is invalid.
+			if json.Unmarshal(sc.b[i:j], dst) != nil {
+				return -1
+			}
 		case *last == string(v):
 			*dst = *last
 		default:
@@ -438,48 +439,3 @@ func (sc *scanner) str(i int) (int, uint8) {
 		}
 	}
 }
-
-// unquote decodes the contents of a valid JSON string as encoding/json does: escapes are
-// resolved, and invalid UTF-8 and unpaired surrogate escapes become U+FFFD.
-func unquote(s []byte) string {
-	out := make([]byte, 0, len(s)+utf8.UTFMax)
-	for r := 0; r < len(s); {
-		switch c := s[r]; {
-		case c == '\\':
-			switch e := s[r+1]; e {
-			case 'u':
-				rr, _ := hex4(s[r+2:])
-				r += 6
-				if utf16.IsSurrogate(rune(rr)) {
-					lo := rune(-1)
-					if r+6 <= len(s) && s[r] == '\\' && s[r+1] == 'u' {
-						if v, ok := hex4(s[r+2:]); ok {
-							lo = rune(v)
-						}
-					}
-					if dec := utf16.DecodeRune(rune(rr), lo); dec != unicode.ReplacementChar {
-						r += 6
-						out = utf8.AppendRune(out, dec)
-						break
-					}
-					rr = unicode.ReplacementChar
-				}
-				out = utf8.AppendRune(out, rune(rr))
-			default:
-				out = append(out, unescape[e])
-				r += 2
-			}
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			r++
-		default:
-			rr, size := utf8.DecodeRune(s[r:])
-			out = utf8.AppendRune(out, rr)
-			r += size
-		}
-	}
-	return string(out)
-}
-
-// unescape maps the character after a backslash to the byte it stands for.
-var unescape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}

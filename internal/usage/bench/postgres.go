@@ -22,6 +22,7 @@ type checkpoints struct{ requested, timed int64 }
 // pgObserver reads the server's settings and checkpoint counters over one connection.
 type pgObserver struct {
 	conn  *pgx.Conn
+	query string // reads the checkpoint counters on this server's version
 	start checkpoints
 }
 
@@ -32,25 +33,33 @@ func observePostgres(ctx context.Context, url string) (*pgObserver, error) {
 		return nil, fmt.Errorf("bench: connect to PostgreSQL (--database-url): %w", err)
 	}
 	o := &pgObserver{conn: conn}
-	if o.start, err = o.checkpoints(ctx); err != nil {
+	if err := o.begin(ctx); err != nil {
 		_ = conn.Close(ctx)
 		return nil, err
 	}
 	return o, nil
 }
 
-// checkpoints reads the counters: pg_stat_bgwriter up to PostgreSQL 16, pg_stat_checkpointer from 17.
-func (o *pgObserver) checkpoints(ctx context.Context) (checkpoints, error) {
-	var c checkpoints
+// begin picks the counters' view for the server's version (pg_stat_checkpointer from PostgreSQL 17,
+// pg_stat_bgwriter before) and reads them.
+func (o *pgObserver) begin(ctx context.Context) error {
 	var version int
 	if err := o.conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
-		return c, fmt.Errorf("bench: read server_version_num: %w", err)
+		return fmt.Errorf("bench: read server_version_num: %w", err)
 	}
-	q := `SELECT checkpoints_req, checkpoints_timed FROM pg_stat_bgwriter`
+	o.query = `SELECT checkpoints_req, checkpoints_timed FROM pg_stat_bgwriter`
 	if version >= 170000 {
-		q = `SELECT num_requested, num_timed FROM pg_stat_checkpointer`
+		o.query = `SELECT num_requested, num_timed FROM pg_stat_checkpointer`
 	}
-	if err := o.conn.QueryRow(ctx, q).Scan(&c.requested, &c.timed); err != nil {
+	var err error
+	o.start, err = o.checkpoints(ctx)
+	return err
+}
+
+// checkpoints reads the server's cumulative checkpoint counters.
+func (o *pgObserver) checkpoints(ctx context.Context) (checkpoints, error) {
+	var c checkpoints
+	if err := o.conn.QueryRow(ctx, o.query).Scan(&c.requested, &c.timed); err != nil {
 		return c, fmt.Errorf("bench: read checkpoint counters: %w", err)
 	}
 	return c, nil
