@@ -242,9 +242,12 @@ func (sc *scanner) attr(i int, dst, last *string) int {
 		switch {
 		case flags != 0 && (flags != strHigh || !utf8.Valid(v)):
 			// Escapes or invalid UTF-8 (rare): encoding/json decodes them, replacing what is invalid.
-			if json.Unmarshal(sc.b[i:j], dst) != nil {
+			// Into a local: passing dst itself would move every caller's event to the heap.
+			var u string
+			if json.Unmarshal(sc.b[i:j], &u) != nil {
 				return -1
 			}
+			*dst = u
 		case *last == string(v):
 			*dst = *last
 		default:
