@@ -142,7 +142,7 @@ func (a *Collection) ChargeInvoice(ctx context.Context, in ChargeInput) (ChargeO
 	if err := in.Validate(); err != nil {
 		return ChargeOutput{}, err
 	}
-	inv, err := invoice.Get(ctx, a.deps.Pool, in.InvoiceID)
+	inv, err := invoice.GetHead(ctx, a.deps.Pool, in.InvoiceID)
 	if err != nil {
 		return ChargeOutput{}, fmt.Errorf("charge invoice %s: %w", in.InvoiceID, err)
 	}
@@ -194,7 +194,7 @@ func (a *Collection) ChargeInvoice(ctx context.Context, in ChargeInput) (ChargeO
 // applyPayment records a captured payment on the invoice and in the ledger inside tx; both are
 // idempotent by the payment's key.
 func (a *Collection) applyPayment(ctx context.Context, tx db.Querier, inv invoice.Invoice, p payment.Payment, at time.Time) error {
-	if _, err := invoice.RecordPayment(ctx, tx, invoice.Payment{
+	if err := invoice.ApplyPayment(ctx, tx, invoice.Payment{
 		Key: p.IdempotencyKey, InvoiceID: inv.ID, Amount: p.Amount, ReceivedAt: at,
 		Method: string(p.Provider), ProviderRef: p.ProviderID,
 	}); err != nil {

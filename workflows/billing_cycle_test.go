@@ -2,11 +2,13 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -112,6 +114,49 @@ func TestBillingCycleHandsOutstandingMoneyToCollect(t *testing.T) {
 				(tc.first == nil || got.FirstAttempt.Status == tc.first.Status && got.FirstAttempt.PaymentKey == tc.first.PaymentKey && got.FirstAttempt.FailureReason == tc.first.FailureReason)
 			if got.Provider != tc.provider || !sameFirst || !got.Amount.Equal(decimal.RequireFromString("118.51")) {
 				t.Fatalf("collect input = %+v", got)
+			}
+		})
+	}
+}
+
+// TestBillingCycleUpsertsOnlySearchAttributesNotGivenAtStart: a cycle started with its entity,
+// customer and period search attributes (as the month-end close and the bench start it) records no
+// upsert of them; one started with some of them (as the close did before it passed the period)
+// upserts the rest; one started with none upserts all three.
+func TestBillingCycleUpsertsOnlySearchAttributesNotGivenAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start temporal.SearchAttributes
+		want  []string
+	}{
+		{"all given", CycleSearchAttributes("us", "cus_1", "2026-10-01"), nil},
+		{"entity and customer given", temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(SearchAttrEntity).ValueSet("us"),
+			temporal.NewSearchAttributeKeyKeyword(SearchAttrCustomer).ValueSet("cus_1")), []string{SearchAttrPeriod + "=2026-10-01"}},
+		{"a different customer given", CycleSearchAttributes("us", "cus_other", "2026-10-01"), []string{SearchAttrCustomer + "=cus_1"}},
+		{"none given", temporal.SearchAttributes{}, []string{SearchAttrEntity + "=us", SearchAttrCustomer + "=cus_1", SearchAttrPeriod + "=2026-10-01"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, _ := billingEnv(t, "ctr_1", "118.51", "stripe")
+			env.SetStartTime(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+			if err := env.SetTypedSearchAttributesOnStart(tc.start); err != nil {
+				t.Fatal(err)
+			}
+			var col *activities.Collection
+			env.OnActivity(col.ChargeInvoice, mock.Anything, mock.Anything).Return(activities.ChargeOutput{Status: activities.ChargeSucceeded}, nil).Once()
+			var got []string
+			env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				sa := args.Get(0).(temporal.SearchAttributes)
+				for _, name := range []string{SearchAttrEntity, SearchAttrCustomer, SearchAttrPeriod} {
+					if v, ok := sa.GetKeyword(temporal.NewSearchAttributeKeyKeyword(name)); ok {
+						got = append(got, name+"="+v)
+					}
+				}
+			}).Return(nil).Maybe()
+			env.ExecuteWorkflow(BillingCycle, BillingCycleInput{ContractID: "ctr_1", PeriodStart: "2026-10-01", PeriodEnd: "2026-11-01"})
+			workflowResult[BillingCycleState](t, env)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("upserted %v, want %v", got, tc.want)
 			}
 		})
 	}

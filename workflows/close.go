@@ -755,10 +755,8 @@ func (c *closeRun) billAll(i int) error {
 // startCycle starts one BillingCycle child (id BillingCycleID: a cycle already billed is not billed twice).
 func (c *closeRun) startCycle(cy activities.DueCycle) workflow.ChildWorkflowFuture {
 	ctx := workflow.WithChildOptions(c.ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: BillingCycleID(cy.ContractID, cy.PeriodStart),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(SearchAttrEntity).ValueSet(c.in.Entity),
-			temporal.NewSearchAttributeKeyKeyword(SearchAttrCustomer).ValueSet(cy.Customer)),
+		WorkflowID:            BillingCycleID(cy.ContractID, cy.PeriodStart),
+		TypedSearchAttributes: CycleSearchAttributes(c.in.Entity, cy.Customer, cy.PeriodStart),
 	})
 	return workflow.ExecuteChildWorkflow(ctx, BillingCycle, BillingCycleInput{
 		ContractID: cy.ContractID, PeriodStart: cy.PeriodStart, PeriodEnd: cy.PeriodEnd, Grace: c.in.Grace, NoCollect: c.in.NoCollect,

@@ -9,9 +9,10 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded from real runs on a Temporal dev server
 // (a billing cycle whose worker was SIGKILLed mid-charge, and its collection) against today's
-// workflow code: a non-deterministic change fails here. The newest are named *.local-steps.history.json;
-// the older ones were recorded before that version gate and replay on the original sequence. Re-record with
-// REVHUB_UPDATE_HISTORIES=1 go test -run TestBillingCycleExactlyOnce ./cmd/revhub/.
+// workflow code: a non-deterministic change fails here. The newest are named
+// *.start-attributes.history.json (version 2 of the local-steps gate); *.local-steps.history.json
+// replays version 1, and the unsuffixed ones were recorded before that gate and replay on the
+// original sequence. Re-record with REVHUB_UPDATE_HISTORIES=1 go test -run TestBillingCycleExactlyOnce ./cmd/revhub/.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.history.json"))
 	if err != nil || len(files) == 0 {

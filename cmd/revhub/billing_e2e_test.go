@@ -149,9 +149,10 @@ func TestBillingCycleExactlyOnceUnderWorkerCrash(t *testing.T) {
 }
 
 // historyTag names the workflow code generation whose histories replayRecorded stores: histories
-// recorded before the local-steps version (invoice.history.json, collect.history.json) stay in
-// workflows/testdata so that the version gate keeps being replayed.
-const historyTag = "local-steps"
+// recorded by earlier generations (invoice.history.json and collect.history.json before the
+// local steps, invoice.local-steps.history.json before version 2 of that gate) stay in
+// workflows/testdata so that every branch of the version gate keeps being replayed.
+const historyTag = "start-attributes"
 
 // replayRecorded fetches each workflow's history from the server and replays it against the
 // current workflow code; with REVHUB_UPDATE_HISTORIES=1 it also stores the histories under

@@ -35,22 +35,18 @@ func FormatNumber(prefix string, n int64) string {
 	return fmt.Sprintf("%s%06d", prefix, n)
 }
 
-// takeNumber increments the entity's counter row inside tx and returns the formatted number. The
-// UPDATE locks the row until tx ends, so concurrent finalizations of one entity queue up, and a
-// rollback gives the number back: no gaps, no duplicates.
+// takeNumber increments the entity's counter row inside tx and returns the formatted number, in
+// one statement that creates the series at 1 on first use. The row stays locked until tx ends, so
+// concurrent finalizations of one entity queue up, and a rollback gives the number back: no gaps,
+// no duplicates.
 func takeNumber(ctx context.Context, tx pgx.Tx, billingEntity string, s series) (string, error) {
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO invoice_number_series (billing_entity, kind, prefix) VALUES ($1, $2, $3)
-		ON CONFLICT (billing_entity, kind) DO NOTHING`,
-		billingEntity, string(s), NumberPrefix(billingEntity, string(s))); err != nil {
-		return "", fmt.Errorf("invoice: create %s number series of %s: %w", s, billingEntity, err)
-	}
 	var prefix string
 	var n int64
 	if err := tx.QueryRow(ctx, `
-		UPDATE invoice_number_series SET last_value = last_value + 1
-		WHERE billing_entity = $1 AND kind = $2
-		RETURNING prefix, last_value`, billingEntity, string(s)).Scan(&prefix, &n); err != nil {
+		INSERT INTO invoice_number_series AS s (billing_entity, kind, prefix, last_value) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (billing_entity, kind) DO UPDATE SET last_value = s.last_value + 1
+		RETURNING s.prefix, s.last_value`,
+		billingEntity, string(s), NumberPrefix(billingEntity, string(s))).Scan(&prefix, &n); err != nil {
 		return "", fmt.Errorf("invoice: take next %s number of %s: %w", s, billingEntity, err)
 	}
 	return FormatNumber(strings.TrimSpace(prefix), n), nil

@@ -29,7 +29,7 @@ func RenderPDF(w io.Writer, doc Document) error {
 	inv := doc.Invoice
 	cur := inv.Currency
 	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // UTF-8 to the core fonts' cp1252
+	tr := cp1252 // UTF-8 to the core fonts' Windows-1252
 	stamp := inv.CreatedAt
 	if inv.FinalizedAt != nil {
 		stamp = *inv.FinalizedAt

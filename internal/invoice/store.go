@@ -62,15 +62,29 @@ func CreateDraft(ctx context.Context, q db.Querier, d Draft) (Invoice, error) {
 		if err != nil {
 			return fmt.Errorf("invoice: insert draft %q: %w", d.Key, err)
 		}
-		rows := make([][]any, len(d.Lines))
+		// One statement for all lines: a COPY would cost a round trip more for an invoice's few rows.
+		n := len(d.Lines)
+		nos, kinds, comps, products, descs := make([]int32, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		starts, ends, qtys, prices, amounts, expls := make([]*time.Time, n), make([]*time.Time, n), make([]string, n), make([]*string, n), make([]string, n), make([]*string, n)
 		for i, l := range d.Lines {
-			rows[i] = []any{id, l.No, l.Kind, l.ComponentID, l.Product, l.Description, nullDate(l.PeriodStart), nullDate(l.PeriodEnd),
-				l.Quantity, l.UnitPrice, l.Amount, nullJSON(l.Explanation)}
+			nos[i], kinds[i], comps[i], products[i], descs[i] = int32(l.No), l.Kind, l.ComponentID, l.Product, l.Description
+			starts[i], ends[i], qtys[i], amounts[i] = datePtr(l.PeriodStart), datePtr(l.PeriodEnd), l.Quantity.String(), l.Amount.String()
+			if l.UnitPrice != nil {
+				p := l.UnitPrice.String()
+				prices[i] = &p
+			}
+			if len(l.Explanation) > 0 {
+				e := string(l.Explanation)
+				expls[i] = &e
+			}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"invoice_lines"},
-			[]string{"invoice_id", "line_no", "kind", "component_id", "product", "description", "period_start", "period_end",
-				"quantity", "unit_price", "amount", "explanation"},
-			pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO invoice_lines (invoice_id, line_no, kind, component_id, product, description, period_start, period_end,
+				quantity, unit_price, amount, explanation)
+			SELECT $1, l.no, l.kind, l.comp, l.product, l.descr, l.ps, l.pe, l.qty::numeric, l.price::numeric, l.amount::numeric, l.expl::jsonb
+			FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::date[], $9::text[], $10::text[], $11::text[], $12::text[])
+				AS l (no, kind, comp, product, descr, ps, pe, qty, price, amount, expl)`,
+			id, nos, kinds, comps, products, descs, starts, ends, qtys, prices, amounts, expls); err != nil {
 			return fmt.Errorf("invoice: insert lines of draft %q: %w", d.Key, err)
 		}
 		return nil
@@ -108,6 +122,11 @@ func Get(ctx context.Context, q db.Querier, id string) (Invoice, error) {
 	return getWhere(ctx, q, "id = $1", id, "")
 }
 
+// GetHead returns the invoice without its lines (totals, status and parties), or ErrNotFound.
+func GetHead(ctx context.Context, q db.Querier, id string) (Invoice, error) {
+	return getHead(ctx, q, "id = $1", id, "")
+}
+
 // GetByKey returns the invoice created with the business key, or ErrNotFound.
 func GetByKey(ctx context.Context, q db.Querier, key string) (Invoice, error) {
 	return getWhere(ctx, q, "idempotency_key = $1", key, "")
@@ -118,13 +137,21 @@ func lockForUpdate(ctx context.Context, tx pgx.Tx, id string) (Invoice, error) {
 	return getWhere(ctx, tx, "id = $1", id, " FOR UPDATE")
 }
 
-func getWhere(ctx context.Context, q db.Querier, where, arg, suffix string) (Invoice, error) {
+func getHead(ctx context.Context, q db.Querier, where, arg, suffix string) (Invoice, error) {
 	inv, err := scanInvoice(q.QueryRow(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE `+where+suffix, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Invoice{}, fmt.Errorf("%w: %s", ErrNotFound, arg)
 	}
 	if err != nil {
 		return Invoice{}, fmt.Errorf("invoice: read %s: %w", arg, err)
+	}
+	return inv, nil
+}
+
+func getWhere(ctx context.Context, q db.Querier, where, arg, suffix string) (Invoice, error) {
+	inv, err := getHead(ctx, q, where, arg, suffix)
+	if err != nil {
+		return Invoice{}, err
 	}
 	rows, err := q.Query(ctx, `
 		SELECT line_no, kind, component_id, product, description, period_start, period_end, quantity, unit_price,
@@ -284,6 +311,15 @@ func nullDate(d Date) any {
 	return d.Time()
 }
 
+// datePtr is nil for the zero date, for a nullable date column.
+func datePtr(d Date) *time.Time {
+	if d.IsZero() {
+		return nil
+	}
+	t := d.Time()
+	return &t
+}
+
 func dateOrZero(t *time.Time) Date {
 	if t == nil {
 		return Date{}
@@ -291,24 +327,26 @@ func dateOrZero(t *time.Time) Date {
 	return DateOf(*t)
 }
 
-func nullJSON(b json.RawMessage) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return string(b)
-}
-
 // RecordPayment applies a payment to an open invoice (finalized, partially paid or uncollectible),
 // moving it to partially paid or paid. It is idempotent by p.Key: a retry returns the invoice as it
 // is now, the same key with different content is a *ConflictError. A payment larger than the amount
 // due is refused (the overpayment is the payment engine's unapplied cash, not this invoice's).
 func RecordPayment(ctx context.Context, q db.Querier, p Payment) (Invoice, error) {
-	if err := p.Validate(); err != nil {
+	if err := ApplyPayment(ctx, q, p); err != nil {
 		return Invoice{}, err
 	}
+	return Get(ctx, q, p.InvoiceID)
+}
+
+// ApplyPayment is RecordPayment without reading the invoice back, for a caller that only needs
+// the payment applied (inside its own transaction, say).
+func ApplyPayment(ctx context.Context, q db.Querier, p Payment) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
 	hash := p.hash()
-	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
-		inv, err := lockForUpdate(ctx, tx, p.InvoiceID)
+	return db.InTx(ctx, q, func(tx pgx.Tx) error {
+		inv, err := getHead(ctx, tx, "id = $1", p.InvoiceID, " FOR UPDATE") // the lines play no part
 		if err != nil {
 			return err
 		}
@@ -356,8 +394,4 @@ func RecordPayment(ctx context.Context, q db.Querier, p Payment) (Invoice, error
 		}
 		return nil
 	})
-	if err != nil {
-		return Invoice{}, err
-	}
-	return Get(ctx, q, p.InvoiceID)
 }

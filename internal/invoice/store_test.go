@@ -420,3 +420,27 @@ func TestFinalizeWithPreparesBeforeNumbering(t *testing.T) {
 		}
 	}
 }
+
+func TestGetHeadIsGetWithoutLines(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t).Pool
+	inv := mustFinalize(t, pool, mustDraft(t, pool, sampleDraft()).ID)
+	full, err := Get(ctx, pool, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := GetHead(ctx, pool, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Lines) != 3 || head.Lines != nil {
+		t.Fatalf("lines: Get %d, GetHead %d", len(full.Lines), len(head.Lines))
+	}
+	full.Lines = nil
+	if fmt.Sprintf("%+v", head) != fmt.Sprintf("%+v", full) {
+		t.Fatalf("GetHead = %+v\nGet     = %+v", head, full)
+	}
+	if _, err := GetHead(ctx, pool, "inv_missing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing: %v, want ErrNotFound", err)
+	}
+}

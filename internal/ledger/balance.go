@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -31,17 +32,38 @@ type BalanceQuery struct {
 	Account    string
 }
 
+// entryFilter returns the conditions on ledger entries e (and, with account, postings p) for the
+// fields of bq that are set, numbering their parameters after args, and args with their values.
+// Only set fields become conditions: "entity matches or the parameter is empty" would keep the cached
+// generic plan of the prepared statement from using the (entity, period) index.
+func (bq BalanceQuery) entryFilter(args []any, account bool) (string, []any) {
+	cond := []string{"true"}
+	add := func(expr string, v string) {
+		if v != "" {
+			args = append(args, v)
+			cond = append(cond, fmt.Sprintf(expr, len(args)))
+		}
+	}
+	add("e.entity = $%d", bq.Entity)
+	add("e.period >= $%d", bq.FromPeriod)
+	add("e.period <= $%d", bq.ToPeriod)
+	if account {
+		add("p.account = $%d", bq.Account)
+	}
+	return strings.Join(cond, " AND "), args
+}
+
 // Balances totals postings per entity, account and currency, ordered by those keys.
 func Balances(ctx context.Context, q db.Querier, bq BalanceQuery) ([]Balance, error) {
+	where, args := bq.entryFilter(nil, true)
 	rows, err := q.Query(ctx, `
 		SELECT e.entity, p.account, p.currency,
 		       coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0)::text,
 		       coalesce(-sum(p.amount) FILTER (WHERE p.amount < 0), 0)::text
 		  FROM ledger_postings p JOIN ledger_entries e ON e.key = p.entry_key
-		 WHERE ($1 = '' OR e.entity = $1) AND ($2 = '' OR e.period >= $2) AND ($3 = '' OR e.period <= $3)
-		   AND ($4 = '' OR p.account = $4)
+		 WHERE `+where+`
 		 GROUP BY e.entity, p.account, p.currency
-		 ORDER BY e.entity, p.account, p.currency`, bq.Entity, bq.FromPeriod, bq.ToPeriod, bq.Account)
+		 ORDER BY e.entity, p.account, p.currency`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: balances: %w", err)
 	}

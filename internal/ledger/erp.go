@@ -23,10 +23,11 @@ func Unposted(ctx context.Context, q db.Querier, system string, bq BalanceQuery,
 	if limit <= 0 {
 		limit = 500
 	}
+	where, args := bq.entryFilter([]any{system, limit}, false)
 	return loadEntries(ctx, q, `
 		WHERE NOT EXISTS (SELECT 1 FROM ledger_erp_postings x WHERE x.system = $1 AND x.entry_key = e.key)
-		  AND ($2 = '' OR e.entity = $2) AND ($3 = '' OR e.period >= $3) AND ($4 = '' OR e.period <= $4)
-		ORDER BY e.created_at, e.key LIMIT $5`, system, bq.Entity, bq.FromPeriod, bq.ToPeriod, limit)
+		  AND `+where+`
+		ORDER BY e.created_at, e.key LIMIT $2`, args...)
 }
 
 // MarkPosted records that the entries reached system as externalID; recording the same facts
@@ -55,11 +56,12 @@ func MarkPosted(ctx context.Context, q db.Querier, system string, keys []string,
 
 // ERPPostings lists what was posted to system for entries of an entity within a period range.
 func ERPPostings(ctx context.Context, q db.Querier, system string, bq BalanceQuery) ([]ERPPosting, error) {
+	where, args := bq.entryFilter([]any{system}, false)
 	rows, err := q.Query(ctx, `
 		SELECT x.system, x.entry_key, x.external_id, x.internal_id, x.posted_at
 		  FROM ledger_erp_postings x JOIN ledger_entries e ON e.key = x.entry_key
-		 WHERE x.system = $1 AND ($2 = '' OR e.entity = $2) AND ($3 = '' OR e.period >= $3) AND ($4 = '' OR e.period <= $4)
-		 ORDER BY x.external_id, x.entry_key`, system, bq.Entity, bq.FromPeriod, bq.ToPeriod)
+		 WHERE x.system = $1 AND `+where+`
+		 ORDER BY x.external_id, x.entry_key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: erp postings: %w", err)
 	}

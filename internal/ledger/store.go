@@ -267,6 +267,6 @@ func loadEntries(ctx context.Context, q db.Querier, where string, args ...any) (
 
 // Entries lists the entries of an entity and period range (empty fields do not filter), oldest first.
 func Entries(ctx context.Context, q db.Querier, bq BalanceQuery) ([]Entry, error) {
-	return loadEntries(ctx, q, `WHERE ($1 = '' OR e.entity = $1) AND ($2 = '' OR e.period >= $2) AND ($3 = '' OR e.period <= $3)`,
-		bq.Entity, bq.FromPeriod, bq.ToPeriod)
+	where, args := bq.entryFilter(nil, false)
+	return loadEntries(ctx, q, `WHERE `+where, args...)
 }

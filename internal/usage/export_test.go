@@ -17,3 +17,6 @@ func Queued(in *Ingester) int {
 
 // SetSlotBase makes committer i write rollup slot (base+i) % 64 from its next group on.
 func SetSlotBase(in *Ingester, base int) { in.slotBase.Store(int32(base % maxRollupSlots)) }
+
+// QuerySQL is the statement Query runs for a validated p, and its arguments.
+func QuerySQL(m *Meter, p QueryParams) (string, []any) { return querySQL(m, p) }

@@ -16,7 +16,8 @@ func Print(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "worker            %d activities, %d workflow tasks, %d/%d activity/workflow pollers, pool %d, %d starts at once\n",
 		o.MaxConcurrentActivities, o.MaxConcurrentWorkflowTasks, o.ActivityPollers, o.WorkflowPollers, o.PoolSize, o.StartConcurrency)
 	fmt.Fprintf(w, "seed              %s (contracts and usage events, not in the wall time)\n", r.Seed.Round(time.Millisecond))
-	fmt.Fprintf(w, "wall time         %s (starts took %s)\n", r.Wall.Round(time.Millisecond), r.Starts.Round(time.Millisecond))
+	fmt.Fprintf(w, "wall time         %s (first workflow start to last workflow close; starts took %s)\n", r.Wall.Round(time.Millisecond), r.Starts.Round(time.Millisecond))
+	fmt.Fprintf(w, "visibility        every close listed after %s (Temporal's visibility store lags the closes it records)\n", r.Listed.Round(time.Millisecond))
 	fmt.Fprintf(w, "invoices/s        %.1f (invoiced and collected)\n", r.InvoicesPerS)
 	fmt.Fprintf(w, "latency           p50 %s, p99 %s, max %s (BillingCycle start to the invoice collected)\n",
 		r.LatencyP50.Round(time.Millisecond), r.LatencyP99.Round(time.Millisecond), r.LatencyMax.Round(time.Millisecond))

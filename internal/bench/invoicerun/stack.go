@@ -59,8 +59,13 @@ func startTemporal(ctx context.Context, o Options) (*temporalServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal dev server log: %w", err)
 	}
+	// The dev server re-reads the search attribute definitions from its store on every use unless
+	// told otherwise (so that tests see new ones at once); a production server caches them. They are
+	// all registered below, before the first workflow, so the cache is safe and saves a store read
+	// per workflow start and per visibility record.
 	args := []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
-		"--dynamic-config-value", "system.enableEagerWorkflowStart=true"}
+		"--dynamic-config-value", "system.enableEagerWorkflowStart=true",
+		"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=false"}
 	for _, sa := range devhub.SearchAttributes {
 		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
 	}
