@@ -47,7 +47,7 @@ func CreateDraft(ctx context.Context, q db.Querier, d Draft) (Invoice, error) {
 			ON CONFLICT (idempotency_key) DO NOTHING
 			RETURNING id`,
 			fresh, d.Key, hash, d.Kind, d.ContractID, d.ContractVersion, d.CustomerID, d.BillingEntity,
-			string(d.Currency), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), d.PaymentTermsDays, d.Memo,
+			string(d.Currency), datePtr(d.PeriodStart), datePtr(d.PeriodEnd), d.PaymentTermsDays, d.Memo,
 			tot.Subtotal, tot.Discount, tot.Total).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var stored []byte
@@ -135,6 +135,11 @@ func GetByKey(ctx context.Context, q db.Querier, key string) (Invoice, error) {
 // lockForUpdate reads the invoice and locks its row for the rest of tx.
 func lockForUpdate(ctx context.Context, tx pgx.Tx, id string) (Invoice, error) {
 	return getWhere(ctx, tx, "id = $1", id, " FOR UPDATE")
+}
+
+// lockHeadForUpdate is lockForUpdate without the lines, for a change that does not look at them.
+func lockHeadForUpdate(ctx context.Context, tx pgx.Tx, id string) (Invoice, error) {
+	return getHead(ctx, tx, "id = $1", id, " FOR UPDATE")
 }
 
 func getHead(ctx context.Context, q db.Querier, where, arg, suffix string) (Invoice, error) {
@@ -253,7 +258,7 @@ func Void(ctx context.Context, q db.Querier, id, reason string, at time.Time) (I
 		return Invoice{}, &RuleError{Field: "reason", Reason: "is required to void an invoice"}
 	}
 	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
-		inv, err := lockForUpdate(ctx, tx, id)
+		inv, err := lockHeadForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -283,7 +288,7 @@ func Void(ctx context.Context, q db.Querier, id, reason string, at time.Time) (I
 // Marking an already uncollectible invoice returns it unchanged.
 func MarkUncollectible(ctx context.Context, q db.Querier, id string, at time.Time) (Invoice, error) {
 	err := db.InTx(ctx, q, func(tx pgx.Tx) error {
-		inv, err := lockForUpdate(ctx, tx, id)
+		inv, err := lockHeadForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -304,14 +309,7 @@ func MarkUncollectible(ctx context.Context, q db.Querier, id string, at time.Tim
 	return Get(ctx, q, id)
 }
 
-func nullDate(d Date) any {
-	if d.IsZero() {
-		return nil
-	}
-	return d.Time()
-}
-
-// datePtr is nil for the zero date, for a nullable date column.
+// datePtr is the date for a nullable date column: nil for the zero date.
 func datePtr(d Date) *time.Time {
 	if d.IsZero() {
 		return nil
@@ -346,7 +344,7 @@ func ApplyPayment(ctx context.Context, q db.Querier, p Payment) error {
 	}
 	hash := p.hash()
 	return db.InTx(ctx, q, func(tx pgx.Tx) error {
-		inv, err := getHead(ctx, tx, "id = $1", p.InvoiceID, " FOR UPDATE") // the lines play no part
+		inv, err := lockHeadForUpdate(ctx, tx, p.InvoiceID)
 		if err != nil {
 			return err
 		}
